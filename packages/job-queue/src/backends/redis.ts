@@ -1,0 +1,571 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DelayedError,
+  Job as BullJob,
+  Queue,
+  QueueEvents,
+  UnrecoverableError,
+  Worker,
+  type JobType as BullState,
+} from 'bullmq';
+import { Redis } from 'ioredis';
+import { serializeError, UpstreamError, type SerializedError } from '@geoworks/errors';
+import { JobAbortedError, JobNotFoundError, JobTimeoutError, QueueClosedError } from '../errors.js';
+import { Executor } from '../execution/executor.js';
+import type { JobTypeRegistry } from '../job-types.js';
+import { BaseJobQueue, isRetryable } from '../queue.js';
+import { toStrictJson } from '../serialize.js';
+import type {
+  AbortResult,
+  EnqueueOptions,
+  Job,
+  JobFilter,
+  JobStatus,
+  LogLevel,
+  LogLine,
+  LogRange,
+  QueueStats,
+} from '../types.js';
+import type { SqliteQueueInternals } from './sqlite.js';
+
+export interface RedisBackendOptions {
+  kind: 'redis';
+  /** `redis://[user:password@]host:port[/db]` */
+  url: string;
+  /** Key prefix shared by every process of one deployment. Default `geoworks`. */
+  namespace?: string;
+  /**
+   * false: this process only enqueues, reads and aborts; workers elsewhere (processes that
+   * open the same namespace with consume true) run the jobs. Default true.
+   */
+  consume?: boolean;
+  /** A worker that stops renewing its lock for this long is considered dead. Default 30 s. */
+  lockDurationMs?: number;
+  /** Finished and failed jobs are removed after this many seconds. Default 7 days. */
+  retentionSeconds?: number;
+}
+
+type Internals = SqliteQueueInternals;
+
+const QUEUED_STATES: BullState[] = [
+  'waiting',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'paused',
+];
+const STATES_BY_STATUS: Record<JobStatus, BullState[]> = {
+  queued: QUEUED_STATES,
+  started: ['active'],
+  finished: ['completed'],
+  failed: ['failed'],
+  aborted: ['failed', ...QUEUED_STATES],
+};
+
+/** Claim a dedupe key: set it when it still holds the value we read (false: absent). */
+const CLAIM_KEY_SCRIPT = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if (current == false and ARGV[2] == '') or current == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0`;
+
+/** A key claimed this recently whose job is not visible yet is being added by someone else. */
+const CLAIM_IN_FLIGHT_MS = 10_000;
+
+/**
+ * The distributed backend: BullMQ queues on Redis. Any number of processes on any number of
+ * machines can run workers (consume: true) for the same namespace; job state, results,
+ * progress and logs live in Redis and flow back to the service through it, so a service's own
+ * files keep a single writer.
+ */
+export class RedisJobQueue extends BaseJobQueue {
+  readonly backend = 'redis' as const;
+  readonly #redis: Redis;
+  readonly #subscriber: Redis | null;
+  readonly #namespace: string;
+  readonly #options: Internals;
+  readonly #backend: RedisBackendOptions;
+  readonly #bullQueues = new Map<string, Queue>();
+  readonly #events = new Map<string, QueueEvents>();
+  readonly #workers = new Map<string, Worker>();
+  readonly #executor: Executor;
+  readonly #processed = new Map<string, number>();
+  readonly #running = new Map<string, AbortController>();
+  #closing = false;
+
+  private constructor(
+    registry: JobTypeRegistry,
+    backend: RedisBackendOptions,
+    options: Internals,
+    redis: Redis,
+  ) {
+    super(registry, options);
+    this.#backend = backend;
+    this.#options = options;
+    this.#redis = redis;
+    this.#namespace = backend.namespace ?? 'geoworks';
+    this.#executor = new Executor(registry.all(), {
+      abortGraceMs: options.abortGraceMs,
+      idleWorkersPerQueue: options.idleWorkersPerQueue,
+    });
+    this.#subscriber = (backend.consume ?? true) ? redis.duplicate() : null;
+  }
+
+  static async open(
+    registry: JobTypeRegistry,
+    backend: RedisBackendOptions,
+    options: Internals,
+  ): Promise<RedisJobQueue> {
+    const redis = new Redis(backend.url, { maxRetriesPerRequest: null, lazyConnect: true });
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect();
+      throw new UpstreamError(
+        `Cannot connect to Redis at ${redactUrl(backend.url)}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const queue = new RedisJobQueue(registry, backend, options, redis);
+    await queue.#start();
+    return queue;
+  }
+
+  #key(name: string): string {
+    return `${this.#namespace}:geoworks:${name}`;
+  }
+
+  async #start(): Promise<void> {
+    const connection = this.#redis;
+    for (const name of this.queues) {
+      this.#bullQueues.set(name, new Queue(name, { connection, prefix: this.#namespace }));
+      const events = new QueueEvents(name, {
+        connection: connection.duplicate(),
+        prefix: this.#namespace,
+      });
+      this.#events.set(name, events);
+      this.#forwardEvents(name, events);
+      await events.waitUntilReady();
+    }
+    if (this.#subscriber !== null) {
+      await this.#subscriber.subscribe(this.#key('abort'));
+      this.#subscriber.on('message', (_channel: string, message: string) => {
+        const { id, reason } = JSON.parse(message) as { id: string; reason: string };
+        this.#running.get(id)?.abort(new JobAbortedError(reason));
+      });
+      for (const name of this.queues) {
+        const worker = new Worker(name, (job, token) => this.#process(job, token), {
+          connection: connection.duplicate(),
+          prefix: this.#namespace,
+          concurrency: this.queueOptions.queues[name]?.concurrency ?? 1,
+          lockDuration: this.#backend.lockDurationMs ?? 30_000,
+          maxStalledCount: 1,
+        });
+        worker.on('error', (error) =>
+          this.#options.logger?.error({ err: error, queue: name }, 'job worker error'),
+        );
+        this.#workers.set(name, worker);
+        await worker.waitUntilReady();
+      }
+    }
+  }
+
+  // ---- producing --------------------------------------------------------------------------
+
+  async enqueue(type: string, payload: unknown, options: EnqueueOptions = {}): Promise<string> {
+    this.#checkOpen();
+    const job = this.prepareEnqueue(type, payload, options);
+    const id = randomUUID();
+    if (job.key !== null) {
+      const existing = await this.#claimKey(job.key, id);
+      if (existing !== null) return existing;
+    }
+    const retention = this.#backend.retentionSeconds ?? 7 * 24 * 3600;
+    await this.#bullQueue(job.queue).add(
+      job.type,
+      { payload: job.payload, key: job.key, timeoutMs: job.timeoutMs },
+      {
+        jobId: id,
+        attempts: job.attempts,
+        backoff: { type: 'exponential', delay: this.#options.retryBackoffMs },
+        removeOnComplete: { age: retention },
+        removeOnFail: { age: retention },
+      },
+    );
+    return id;
+  }
+
+  /** Returns the id of the live job holding `key`, or null after claiming the key for `id`. */
+  async #claimKey(key: string, id: string): Promise<string | null> {
+    const keysHash = this.#key('keys');
+    for (let round = 0; round < 10; round++) {
+      const current = await this.#redis.hget(keysHash, key);
+      if (current !== null) {
+        const [existingId = '', claimedAt = '0'] = current.split('|');
+        const existing = await this.get(existingId);
+        if (existing === null) {
+          if (Date.now() - Number(claimedAt) < CLAIM_IN_FLIGHT_MS) return existingId;
+        } else if (
+          existing.status === 'queued' ||
+          existing.status === 'started' ||
+          existing.status === 'finished'
+        ) {
+          return existingId;
+        }
+      }
+      const claimed = await this.#redis.eval(
+        CLAIM_KEY_SCRIPT,
+        1,
+        keysHash,
+        key,
+        current ?? '',
+        `${id}|${Date.now()}`,
+      );
+      if (claimed === 1) return null;
+    }
+    throw new UpstreamError(`Could not claim job key "${key}": too much contention`);
+  }
+
+  async get(id: string): Promise<Job | null> {
+    this.#checkOpen();
+    const found = await this.#find(String(id));
+    return found === null ? null : this.#toJob(found.job, found.state);
+  }
+
+  async #find(id: string): Promise<{ job: BullJob; state: BullState | 'unknown' } | null> {
+    for (const queue of this.#bullQueues.values()) {
+      const job = await BullJob.fromId(queue, id);
+      if (job !== undefined) return { job, state: (await job.getState()) as BullState | 'unknown' };
+    }
+    return null;
+  }
+
+  async list(filter: JobFilter = {}): Promise<Job[]> {
+    this.#checkOpen();
+    const { limit, offset } = this.checkFilter(filter);
+    const statuses: JobStatus[] =
+      filter.status === undefined
+        ? ['queued', 'started', 'finished', 'failed', 'aborted']
+        : typeof filter.status === 'string'
+          ? [filter.status]
+          : [...filter.status];
+    const states = [...new Set(statuses.flatMap((status) => STATES_BY_STATUS[status]))];
+    const queues = filter.queue === undefined ? this.queues : [filter.queue];
+    const types =
+      filter.type === undefined
+        ? null
+        : typeof filter.type === 'string'
+          ? [filter.type]
+          : filter.type;
+    const jobs: Job[] = [];
+    for (const name of queues) {
+      const bullJobs = await this.#bullQueue(name).getJobs(states, 0, -1);
+      for (const bullJob of bullJobs) {
+        if (bullJob === undefined || bullJob.id === undefined) continue;
+        const job = await this.#toJob(bullJob, (await bullJob.getState()) as BullState);
+        if (!statuses.includes(job.status)) continue;
+        if (types !== null && !types.includes(job.type)) continue;
+        if (filter.key !== undefined && job.key !== filter.key) continue;
+        if (filter.createdAfter !== undefined && !(job.createdAt > filter.createdAfter)) continue;
+        if (filter.createdBefore !== undefined && !(job.createdAt < filter.createdBefore)) continue;
+        jobs.push(job);
+      }
+    }
+    jobs.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
+    return jobs.slice(offset, offset + limit);
+  }
+
+  async abort(id: string, reason = 'aborted on request'): Promise<AbortResult> {
+    this.#checkOpen();
+    const found = await this.#find(String(id));
+    if (found === null) throw new JobNotFoundError(String(id));
+    const job = await this.#toJob(found.job, found.state);
+    if (job.status !== 'queued' && job.status !== 'started') return { aborted: false, job };
+    const error = serializeError(new JobAbortedError(reason));
+    await this.#redis.hset(this.#key('aborted'), job.id, JSON.stringify({ at: Date.now(), error }));
+    if (job.status === 'queued') {
+      // It stays in BullMQ's queue but is reported aborted; a worker that picks it up ends it
+      // at once. Its log says so now.
+      await found.job.log(logText('warn', 'queue', error.message));
+      const aborted = await this.get(job.id);
+      if (aborted !== null) this.emit('aborted', aborted);
+      return { aborted: true, job: aborted ?? job };
+    }
+    await this.#redis.publish(this.#key('abort'), JSON.stringify({ id: job.id, reason }));
+    const ended = await this.wait(job.id, { timeoutMs: this.#options.abortGraceMs + 30_000 });
+    return { aborted: ended.status === 'aborted', job: ended };
+  }
+
+  async logs(id: string, range: LogRange = {}): Promise<LogLine[]> {
+    this.#checkOpen();
+    const { start, end } = this.checkRange(range);
+    const found = await this.#find(String(id));
+    if (found === null) throw new JobNotFoundError(String(id));
+    if (end !== null && end <= start) return [];
+    const { logs } = await this.#bullQueue(found.job.queueName).getJobLogs(
+      found.job.id!,
+      start,
+      end === null ? -1 : end - 1,
+      true,
+    );
+    return logs.map((text, offset) => parseLogLine(text, start + offset));
+  }
+
+  async logCount(id: string): Promise<number> {
+    this.#checkOpen();
+    const found = await this.#find(String(id));
+    if (found === null) throw new JobNotFoundError(String(id));
+    return (await this.#bullQueue(found.job.queueName).getJobLogs(found.job.id!, 0, 0)).count;
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    this.#checkOpen();
+    return Promise.all(
+      this.queues.map(async (name) => {
+        const counts = await this.#bullQueue(name).getJobCounts(
+          'waiting',
+          'delayed',
+          'prioritized',
+          'active',
+          'paused',
+        );
+        return {
+          name,
+          concurrency: this.queueOptions.queues[name]?.concurrency ?? 0,
+          queued:
+            (counts.waiting ?? 0) +
+            (counts.delayed ?? 0) +
+            (counts.prioritized ?? 0) +
+            (counts.paused ?? 0),
+          started: counts.active ?? 0,
+          processed: this.#processed.get(name) ?? 0,
+        };
+      }),
+    );
+  }
+
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    const graceMs = options.graceMs ?? 10_000;
+    const workers = [...this.#workers.values()];
+    for (const worker of workers) worker.pause(true).catch(() => undefined);
+    if (this.#running.size > 0) {
+      const deadline = Date.now() + graceMs;
+      while (this.#running.size > 0 && Date.now() < deadline) await sleep(25);
+      for (const controller of this.#running.values()) controller.abort(new QueueClosedError());
+    }
+    await Promise.all(workers.map((worker) => worker.close()));
+    this.#executor.close();
+    await Promise.all([...this.#events.values()].map((events) => events.close()));
+    await Promise.all([...this.#bullQueues.values()].map((queue) => queue.close()));
+    this.#subscriber?.disconnect();
+    await this.#redis.quit().catch(() => undefined);
+  }
+
+  // ---- consuming --------------------------------------------------------------------------
+
+  async #process(job: BullJob, token: string | undefined): Promise<unknown> {
+    const id = job.id!;
+    const data = job.data as { payload: unknown; timeoutMs: number | null };
+    const abortMark = await this.#redis.hget(this.#key('aborted'), id);
+    if (abortMark !== null) throw new UnrecoverableError('Job aborted before it started');
+
+    const controller = new AbortController();
+    this.#running.set(id, controller);
+    const timeout =
+      data.timeoutMs === null
+        ? undefined
+        : setTimeout(
+            () => controller.abort(new JobTimeoutError(data.timeoutMs ?? 0)),
+            data.timeoutMs,
+          );
+    let logCount = (await this.#bullQueue(job.queueName).getJobLogs(id, 0, 0)).count;
+    let pending: Promise<unknown> = Promise.resolve();
+    const writeLog = (level: LogLevel, source: string, message: string) => {
+      if (logCount > this.#options.maxLogLinesPerJob) return;
+      logCount++;
+      const text =
+        logCount > this.#options.maxLogLinesPerJob
+          ? logText(
+              'warn',
+              'queue',
+              `Log limit of ${this.#options.maxLogLinesPerJob} lines reached; later lines are dropped`,
+            )
+          : logText(level, source, message);
+      pending = pending.then(() => job.log(text)).catch(() => undefined);
+    };
+    try {
+      const definition = this.registry.get(job.name);
+      const result = await this.#executor.run(definition, {
+        jobId: id,
+        type: job.name,
+        attempt: job.attemptsMade + 1,
+        payload: data.payload,
+        queue: job.queueName,
+        signal: controller.signal,
+        onLog: (level, message, source) => writeLog(level, source, message),
+        onProgress: (percent) => {
+          pending = pending.then(() => job.updateProgress(percent)).catch(() => undefined);
+        },
+      });
+      toStrictJson(result ?? null, 'The job result');
+      await pending;
+      return result ?? null;
+    } catch (error) {
+      if (error instanceof QueueClosedError && token !== undefined) {
+        writeLog('warn', 'queue', 'Handed back to the queue: the worker is shutting down');
+        await pending;
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      const serialized = serializeError(error);
+      if (!(error instanceof JobAbortedError)) {
+        writeLog(
+          'critical',
+          'queue',
+          serialized.stack ?? `${serialized.name}: ${serialized.message}`,
+        );
+      } else {
+        writeLog('warn', 'queue', serialized.message);
+      }
+      await pending;
+      await this.#redis.hset(this.#key('errors'), id, JSON.stringify(serialized));
+      if (!isRetryable(error)) throw new UnrecoverableError(serialized.message);
+      throw error;
+    } finally {
+      clearTimeout(timeout);
+      this.#running.delete(id);
+    }
+  }
+
+  #forwardEvents(name: string, events: QueueEvents): void {
+    const forward = (jobId: string, handle: (job: Job) => void) => {
+      this.get(jobId).then(
+        (job) => {
+          if (job !== null) handle(job);
+        },
+        () => undefined,
+      );
+    };
+    events.on('active', ({ jobId }) => forward(jobId, (job) => this.emit('started', job)));
+    events.on('progress', ({ jobId }) => forward(jobId, (job) => this.emit('progress', job)));
+    events.on('completed', ({ jobId }) =>
+      forward(jobId, (job) => {
+        this.#processed.set(name, (this.#processed.get(name) ?? 0) + 1);
+        this.emit('finished', job);
+      }),
+    );
+    // A failed attempt that will be retried comes back as `delayed` (backoff) or `waiting`.
+    const retrying = ({ jobId }: { jobId: string }) =>
+      forward(jobId, (job) => {
+        if (job.status === 'queued' && job.attempt > 0 && job.error !== null)
+          this.emit('retrying', job);
+      });
+    events.on('delayed', retrying);
+    events.on('waiting', ({ jobId, prev }) => {
+      if (prev === 'failed') retrying({ jobId });
+    });
+    events.on('failed', ({ jobId }) =>
+      forward(jobId, (job) => {
+        if (job.status === 'queued') {
+          this.emit('retrying', job);
+          return;
+        }
+        this.#processed.set(name, (this.#processed.get(name) ?? 0) + 1);
+        this.emit(job.status === 'aborted' ? 'aborted' : 'failed', job);
+      }),
+    );
+  }
+
+  async #toJob(job: BullJob, state: BullState | 'unknown'): Promise<Job> {
+    const id = job.id!;
+    const data = job.data as { payload: unknown; key: string | null; timeoutMs: number | null };
+    const [abortMark, storedError] = await Promise.all([
+      this.#redis.hget(this.#key('aborted'), id),
+      this.#redis.hget(this.#key('errors'), id),
+    ]);
+    const abort =
+      abortMark === null ? null : (JSON.parse(abortMark) as { at: number; error: SerializedError });
+    let status: JobStatus;
+    if (state === 'completed') status = 'finished';
+    else if (state === 'active') status = 'started';
+    else if (state === 'failed') status = abort !== null ? 'aborted' : 'failed';
+    else status = abort !== null ? 'aborted' : 'queued';
+    const error =
+      status === 'aborted'
+        ? abort!.error
+        : status === 'failed' || (status === 'queued' && job.attemptsMade > 0)
+          ? storedError !== null
+            ? (JSON.parse(storedError) as SerializedError)
+            : {
+                name: 'Error',
+                message: job.failedReason ?? 'failed',
+                ...(job.stacktrace?.[0] ? { stack: job.stacktrace[0] } : {}),
+              }
+          : null;
+    const progress = typeof job.progress === 'number' ? job.progress : 0;
+    return {
+      id,
+      type: job.name,
+      queue: job.queueName,
+      key: data.key ?? null,
+      status,
+      payload: data.payload,
+      progress: status === 'finished' ? 100 : progress,
+      result: status === 'finished' ? ((job.returnvalue as unknown) ?? null) : null,
+      error,
+      // BullMQ counts an attempt when it ends (not when handed back); a running one is the next.
+      attempt: state === 'active' ? job.attemptsMade + 1 : job.attemptsMade,
+      maxAttempts: job.opts.attempts ?? 1,
+      timeoutMs: data.timeoutMs ?? null,
+      createdAt: new Date(job.timestamp),
+      startedAt:
+        job.processedOn === undefined || job.processedOn === null
+          ? null
+          : new Date(job.processedOn),
+      finishedAt:
+        status === 'aborted' && state !== 'failed'
+          ? new Date(abort!.at)
+          : job.finishedOn === undefined || job.finishedOn === null
+            ? null
+            : new Date(job.finishedOn),
+    };
+  }
+
+  #bullQueue(name: string): Queue {
+    const queue = this.#bullQueues.get(name);
+    if (queue === undefined) throw new Error(`Queue ${name} is not open`);
+    return queue;
+  }
+
+  #checkOpen(): void {
+    if (this.#closing) throw new QueueClosedError();
+  }
+}
+
+function logText(level: LogLevel, source: string, message: string): string {
+  return JSON.stringify({ t: Date.now(), l: level, s: source, m: message });
+}
+
+function parseLogLine(text: string, index: number): LogLine {
+  try {
+    const line = JSON.parse(text) as { t: number; l: LogLevel; s: string; m: string };
+    return { index, time: new Date(line.t), level: line.l, source: line.s, message: line.m };
+  } catch {
+    // A line written by something else than this package (job.log in user code).
+    return { index, time: new Date(0), level: 'info', source: 'unknown', message: text };
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

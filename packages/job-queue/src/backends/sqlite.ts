@@ -1,0 +1,690 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { serializeError, type SerializedError } from '@geoworks/errors';
+import {
+  JobAbortedError,
+  JobInterruptedError,
+  JobNotFoundError,
+  JobTimeoutError,
+  QueueClosedError,
+  QueueLockedError,
+} from '../errors.js';
+import { Executor } from '../execution/executor.js';
+import type { JobTypeRegistry } from '../job-types.js';
+import { BaseJobQueue, isRetryable, retryDelay, type BaseQueueOptions } from '../queue.js';
+import { toStrictJson } from '../serialize.js';
+import type {
+  AbortResult,
+  EnqueueOptions,
+  Job,
+  JobFilter,
+  JobStatus,
+  LogLevel,
+  LogLine,
+  LogRange,
+  QueueLogger,
+  QueueStats,
+} from '../types.js';
+
+export interface SqliteBackendOptions {
+  kind: 'sqlite';
+  /** Database file; created with its folder if missing. `:memory:` for a throw-away queue. */
+  file: string;
+  /**
+   * false: this process only enqueues, reads and aborts; the process that owns the file runs
+   * the jobs (it polls for work added by others). Default true.
+   */
+  consume?: boolean;
+  /** How often the owner looks for jobs enqueued or aborted by other processes. */
+  pollIntervalMs?: number;
+  /** An owner that has not written its heartbeat for this long is considered dead. */
+  staleOwnerMs?: number;
+}
+
+export interface SqliteQueueInternals extends BaseQueueOptions {
+  abortGraceMs: number;
+  retryBackoffMs: number;
+  idleWorkersPerQueue: number;
+  maxLogLinesPerJob: number;
+  logger: QueueLogger | undefined;
+}
+
+interface JobRow {
+  seq: number;
+  id: string;
+  type: string;
+  queue: string;
+  key: string | null;
+  status: JobStatus;
+  payload: string;
+  progress: number;
+  result: string | null;
+  error: string | null;
+  attempt: number;
+  max_attempts: number;
+  timeout_ms: number | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+interface RunningJob {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  key TEXT,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'started', 'finished', 'failed', 'aborted')),
+  payload TEXT NOT NULL,
+  progress REAL NOT NULL DEFAULT 0,
+  result TEXT,
+  error TEXT,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  timeout_ms INTEGER,
+  run_after INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  abort_requested TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (queue, run_after, seq) WHERE status = 'queued';
+CREATE INDEX IF NOT EXISTS jobs_key ON jobs (key, seq) WHERE key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
+CREATE TABLE IF NOT EXISTS job_logs (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  time INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  source TEXT NOT NULL,
+  message TEXT NOT NULL,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue_owner (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  instance TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+);
+`;
+
+/**
+ * The embedded backend: one SQLite file (WAL) holds jobs and their logs, and the process that
+ * owns the file runs them. Durable: a job survives restarts, and a job that was running when
+ * its process died is failed (or retried) at the next start, never left `started`.
+ */
+export class SqliteJobQueue extends BaseJobQueue {
+  readonly backend = 'sqlite' as const;
+  readonly #db: Database.Database;
+  readonly #file: string;
+  readonly #options: SqliteQueueInternals;
+  readonly #consume: boolean;
+  readonly #instance = randomUUID();
+  readonly #executor: Executor;
+  readonly #running = new Map<string, RunningJob>();
+  readonly #runningPerQueue = new Map<string, number>();
+  readonly #processed = new Map<string, number>();
+  readonly #pumpScheduled = new Set<string>();
+  #delayedTimer: NodeJS.Timeout | undefined;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #closing = false;
+  #closed = false;
+  readonly #sql: ReturnType<typeof prepareStatements>;
+
+  constructor(
+    registry: JobTypeRegistry,
+    backend: SqliteBackendOptions,
+    options: SqliteQueueInternals,
+  ) {
+    super(registry, options);
+    this.#file = backend.file;
+    this.#options = options;
+    this.#consume = backend.consume ?? true;
+    if (backend.file !== ':memory:') mkdirSync(dirname(backend.file), { recursive: true });
+    this.#db = new Database(backend.file);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#migrate();
+    this.#sql = prepareStatements(this.#db);
+    this.#executor = new Executor(registry.all(), {
+      abortGraceMs: options.abortGraceMs,
+      idleWorkersPerQueue: options.idleWorkersPerQueue,
+    });
+    if (this.#consume) {
+      this.#acquireOwnership(backend.staleOwnerMs ?? 15_000);
+      const staleMs = backend.staleOwnerMs ?? 15_000;
+      this.#heartbeatTimer = setInterval(
+        () => this.#heartbeat(),
+        Math.max(50, staleMs / 3),
+      ).unref();
+      this.#pollTimer = setInterval(() => this.#poll(), backend.pollIntervalMs ?? 1000).unref();
+      for (const queue of this.queues) this.#schedulePump(queue);
+    }
+  }
+
+  #migrate(): void {
+    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `Job queue ${this.#file} was written by a newer version (schema ${version}, this one knows ${SCHEMA_VERSION})`,
+      );
+    }
+    this.#db.exec(SCHEMA);
+    this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  // ---- ownership and crash recovery -------------------------------------------------------
+
+  #acquireOwnership(staleMs: number): void {
+    const host = hostname();
+    this.#db
+      .transaction(() => {
+        const owner = this.#sql.getOwner.get() as
+          { instance: string; pid: number; host: string; heartbeat_at: number } | undefined;
+        if (owner !== undefined) {
+          const fresh = Date.now() - owner.heartbeat_at < staleMs;
+          const alive = owner.host !== host || isProcessAlive(owner.pid);
+          if (fresh && alive) {
+            throw new QueueLockedError(this.#file, `pid ${owner.pid} on ${owner.host}`);
+          }
+        }
+        this.#sql.setOwner.run(this.#instance, process.pid, host, Date.now());
+        const description =
+          owner === undefined
+            ? 'the process running it stopped'
+            : `the process running it (pid ${owner.pid} on ${owner.host}) stopped`;
+        for (const row of this.#sql.startedJobs.all() as JobRow[]) {
+          this.#endAttempt(row, new JobInterruptedError(description), { retry: true });
+        }
+      })
+      .immediate();
+  }
+
+  #heartbeat(): void {
+    if (this.#closed) return;
+    this.#sql.heartbeat.run(Date.now(), this.#instance);
+  }
+
+  /** Picks up work other processes added, and aborts they requested. */
+  #poll(): void {
+    if (this.#closing) return;
+    for (const queue of this.queues) this.#schedulePump(queue);
+    for (const row of this.#sql.abortRequests.all() as { id: string; abort_requested: string }[]) {
+      this.#running.get(row.id)?.controller.abort(new JobAbortedError(row.abort_requested));
+    }
+  }
+
+  // ---- producing --------------------------------------------------------------------------
+
+  async enqueue(type: string, payload: unknown, options: EnqueueOptions = {}): Promise<string> {
+    this.#checkOpen();
+    const job = this.prepareEnqueue(type, payload, options);
+    const now = Date.now();
+    const id = this.#db
+      .transaction(() => {
+        if (job.key !== null) {
+          const existing = this.#sql.activeByKey.get(job.key) as { id: string } | undefined;
+          if (existing !== undefined) return existing.id;
+        }
+        const newId = randomUUID();
+        this.#sql.insert.run(
+          newId,
+          job.type,
+          job.queue,
+          job.key,
+          job.payloadJson,
+          job.attempts,
+          job.timeoutMs,
+          now,
+          now,
+        );
+        return newId;
+      })
+      .immediate();
+    if (this.#consume) this.#schedulePump(job.queue);
+    return id;
+  }
+
+  async get(id: string): Promise<Job | null> {
+    this.#checkOpen();
+    const row = this.#sql.byId.get(String(id)) as JobRow | undefined;
+    return row === undefined ? null : toJob(row);
+  }
+
+  async list(filter: JobFilter = {}): Promise<Job[]> {
+    this.#checkOpen();
+    const { limit, offset } = this.checkFilter(filter);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const addIn = (column: string, value: string | readonly string[] | undefined) => {
+      if (value === undefined) return;
+      const values = typeof value === 'string' ? [value] : [...value];
+      if (values.length === 0) {
+        where.push('0');
+        return;
+      }
+      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+      params.push(...values);
+    };
+    addIn('status', filter.status);
+    addIn('type', filter.type);
+    addIn('queue', filter.queue);
+    addIn('key', filter.key);
+    if (filter.createdAfter !== undefined) {
+      where.push('created_at > ?');
+      params.push(filter.createdAfter.getTime());
+    }
+    if (filter.createdBefore !== undefined) {
+      where.push('created_at < ?');
+      params.push(filter.createdBefore.getTime());
+    }
+    const sql =
+      `SELECT * FROM jobs${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +
+      ' ORDER BY seq DESC LIMIT ? OFFSET ?';
+    const rows = this.#db.prepare(sql).all(...params, limit, offset) as JobRow[];
+    return rows.map(toJob);
+  }
+
+  async abort(id: string, reason = 'aborted on request'): Promise<AbortResult> {
+    this.#checkOpen();
+    const row = this.#sql.byId.get(String(id)) as JobRow | undefined;
+    if (row === undefined) throw new JobNotFoundError(String(id));
+    if (row.status === 'queued') {
+      const error = new JobAbortedError(reason);
+      const changed = this.#sql.abortQueued.run(
+        Date.now(),
+        JSON.stringify(serializeError(error)),
+        row.id,
+      );
+      if (changed.changes > 0) {
+        this.#appendLog(row.id, 'warn', 'queue', error.message);
+        const job = this.#require(row.id);
+        this.emit('aborted', job);
+        return { aborted: true, job };
+      }
+      return this.abort(id, reason); // it started in the meantime
+    }
+    if (row.status === 'started') {
+      const running = this.#running.get(row.id);
+      if (running !== undefined) {
+        running.controller.abort(new JobAbortedError(reason));
+        await running.done;
+      } else {
+        // Running in the process that owns the file: ask it, and wait for the outcome.
+        this.#sql.requestAbort.run(reason, row.id);
+        await this.wait(row.id, { timeoutMs: this.#options.abortGraceMs + 30_000 });
+      }
+      const job = this.#require(row.id);
+      return { aborted: job.status === 'aborted', job };
+    }
+    return { aborted: false, job: toJob(row) };
+  }
+
+  async logs(id: string, range: LogRange = {}): Promise<LogLine[]> {
+    this.#checkOpen();
+    const { start, end } = this.checkRange(range);
+    this.#require(String(id));
+    const rows = this.#sql.logs.all(String(id), start, end ?? Number.MAX_SAFE_INTEGER) as {
+      idx: number;
+      time: number;
+      level: LogLevel;
+      source: string;
+      message: string;
+    }[];
+    return rows.map((row) => ({
+      index: row.idx,
+      time: new Date(row.time),
+      level: row.level,
+      source: row.source,
+      message: row.message,
+    }));
+  }
+
+  async logCount(id: string): Promise<number> {
+    this.#checkOpen();
+    this.#require(String(id));
+    return (this.#sql.logCount.get(String(id)) as { n: number }).n;
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    this.#checkOpen();
+    const counts = this.#sql.counts.all() as { queue: string; status: JobStatus; n: number }[];
+    return this.queues.map((name) => {
+      const count = (status: JobStatus) =>
+        counts.find((row) => row.queue === name && row.status === status)?.n ?? 0;
+      return {
+        name,
+        concurrency: this.queueOptions.queues[name]?.concurrency ?? 0,
+        queued: count('queued'),
+        started: count('started'),
+        processed: this.#processed.get(name) ?? 0,
+      };
+    });
+  }
+
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    clearInterval(this.#pollTimer);
+    clearTimeout(this.#delayedTimer);
+    const running = [...this.#running.values()];
+    if (running.length > 0) {
+      const graceMs = options.graceMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(running.map((job) => job.done)),
+        new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+      for (const job of this.#running.values()) job.controller.abort(new QueueClosedError());
+      await Promise.all([...this.#running.values()].map((job) => job.done));
+    }
+    this.#executor.close();
+    clearInterval(this.#heartbeatTimer);
+    if (this.#consume) this.#sql.releaseOwner.run(this.#instance);
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  // ---- consuming --------------------------------------------------------------------------
+
+  #schedulePump(queue: string): void {
+    if (this.#pumpScheduled.has(queue) || this.#closing) return;
+    this.#pumpScheduled.add(queue);
+    setImmediate(() => {
+      this.#pumpScheduled.delete(queue);
+      this.#pump(queue);
+    });
+  }
+
+  #pump(queue: string): void {
+    if (this.#closing) return;
+    const concurrency = this.queueOptions.queues[queue]?.concurrency ?? 1;
+    const now = Date.now();
+    while ((this.#runningPerQueue.get(queue) ?? 0) < concurrency) {
+      const row = this.#sql.claim.get(now, queue, now) as JobRow | undefined;
+      if (row === undefined) break;
+      this.#runningPerQueue.set(queue, (this.#runningPerQueue.get(queue) ?? 0) + 1);
+      this.#start(row);
+    }
+    this.#armDelayedTimer();
+  }
+
+  /** Wakes the pump when the earliest retry becomes due. */
+  #armDelayedTimer(): void {
+    const next = this.#sql.nextDelayed.get(Date.now()) as { run_after: number } | undefined;
+    clearTimeout(this.#delayedTimer);
+    if (next === undefined) return;
+    this.#delayedTimer = setTimeout(
+      () => {
+        for (const queue of this.queues) this.#schedulePump(queue);
+      },
+      Math.max(0, next.run_after - Date.now()),
+    ).unref();
+  }
+
+  #start(row: JobRow): void {
+    const controller = new AbortController();
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    this.#running.set(row.id, { controller, done });
+    const timeout =
+      row.timeout_ms === null
+        ? undefined
+        : setTimeout(
+            () => controller.abort(new JobTimeoutError(row.timeout_ms ?? 0)),
+            row.timeout_ms,
+          );
+    this.emit('started', toJob(row));
+
+    const finish = (settle: () => void) => {
+      clearTimeout(timeout);
+      try {
+        settle();
+      } catch (error) {
+        this.#options.logger?.error(
+          { err: error, jobId: row.id },
+          'could not record the end of a job',
+        );
+      }
+      this.#running.delete(row.id);
+      this.#runningPerQueue.set(row.queue, (this.#runningPerQueue.get(row.queue) ?? 1) - 1);
+      resolveDone();
+      this.#schedulePump(row.queue);
+    };
+
+    let definition;
+    try {
+      definition = this.registry.get(row.type);
+    } catch (error) {
+      finish(() => this.#endAttempt(row, error, { retry: false }));
+      return;
+    }
+    let lastProgress = -1;
+    this.#executor
+      .run(definition, {
+        jobId: row.id,
+        type: row.type,
+        attempt: row.attempt,
+        payload: JSON.parse(row.payload) as unknown,
+        queue: row.queue,
+        signal: controller.signal,
+        onLog: (level, message, source) => {
+          if (!this.#closed) this.#appendLog(row.id, level, source, message);
+        },
+        onProgress: (percent) => {
+          if (this.#closed || percent === lastProgress) return;
+          lastProgress = percent;
+          this.#sql.progress.run(percent, row.id);
+          const job = this.#require(row.id);
+          this.emit('progress', job);
+        },
+      })
+      .then(
+        (result) =>
+          finish(() => {
+            let resultJson: string;
+            try {
+              resultJson = toStrictJson(result ?? null, 'The job result');
+            } catch (error) {
+              this.#endAttempt(row, error, { retry: false });
+              return;
+            }
+            this.#sql.finish.run(resultJson, Date.now(), row.id);
+            this.#processedOne(row.queue);
+            this.emit('finished', this.#require(row.id));
+          }),
+        (error: unknown) => finish(() => this.#endAttempt(row, error, { retry: true })),
+      );
+  }
+
+  /** Records a failed, aborted, handed-back or interrupted attempt, retrying when allowed. */
+  #endAttempt(row: JobRow, error: unknown, options: { retry: boolean }): void {
+    const now = Date.now();
+    if (error instanceof QueueClosedError) {
+      // Shutdown, not the job's fault: it goes back to the queue and this attempt is not counted.
+      this.#sql.requeue.run(now, Math.max(0, row.attempt - 1), row.id);
+      this.#appendLog(
+        row.id,
+        'warn',
+        'queue',
+        'Handed back to the queue: the service is shutting down',
+      );
+      return;
+    }
+    const serialized = serializeError(error);
+    if (error instanceof JobAbortedError) {
+      this.#sql.end.run('aborted', JSON.stringify(serialized), now, row.id);
+      this.#appendLog(row.id, 'warn', 'queue', serialized.message);
+      this.#processedOne(row.queue);
+      this.emit('aborted', this.#require(row.id));
+      return;
+    }
+    this.#appendLog(
+      row.id,
+      'critical',
+      'queue',
+      serialized.stack ?? `${serialized.name}: ${serialized.message}`,
+    );
+    if (options.retry && isRetryable(error) && row.attempt < row.max_attempts) {
+      const delay = retryDelay(this.#options.retryBackoffMs, row.attempt);
+      this.#sql.retry.run(now + delay, JSON.stringify(serialized), row.id);
+      this.#appendLog(
+        row.id,
+        'warn',
+        'queue',
+        `Attempt ${row.attempt} of ${row.max_attempts} failed; retrying in ${delay} ms`,
+      );
+      this.emit('retrying', this.#require(row.id));
+      return;
+    }
+    this.#sql.end.run('failed', JSON.stringify(serialized), now, row.id);
+    this.#processedOne(row.queue);
+    this.emit('failed', this.#require(row.id));
+  }
+
+  #processedOne(queue: string): void {
+    this.#processed.set(queue, (this.#processed.get(queue) ?? 0) + 1);
+  }
+
+  #appendLog(id: string, level: LogLevel, source: string, message: string): void {
+    const row = this.#sql.appendLog.get(
+      id,
+      Date.now(),
+      level,
+      source,
+      message,
+      id,
+      this.#options.maxLogLinesPerJob,
+    ) as { idx: number } | undefined;
+    if (row === undefined) return; // over the per-job limit: dropped, and said once below
+    if (row.idx === this.#options.maxLogLinesPerJob - 1) {
+      this.#sql.appendLog.run(
+        id,
+        Date.now(),
+        'warn',
+        'queue',
+        `Log limit of ${this.#options.maxLogLinesPerJob} lines reached; later lines are dropped`,
+        id,
+        this.#options.maxLogLinesPerJob + 1,
+      );
+    }
+  }
+
+  #require(id: string): Job {
+    const row = this.#sql.byId.get(id) as JobRow | undefined;
+    if (row === undefined) throw new JobNotFoundError(id);
+    return toJob(row);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed || this.#closing) throw new QueueClosedError();
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    getOwner: db.prepare('SELECT instance, pid, host, heartbeat_at FROM queue_owner WHERE id = 1'),
+    setOwner: db.prepare(
+      `INSERT INTO queue_owner (id, instance, pid, host, heartbeat_at) VALUES (1, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, pid = excluded.pid,
+         host = excluded.host, heartbeat_at = excluded.heartbeat_at`,
+    ),
+    heartbeat: db.prepare('UPDATE queue_owner SET heartbeat_at = ? WHERE id = 1 AND instance = ?'),
+    releaseOwner: db.prepare('DELETE FROM queue_owner WHERE id = 1 AND instance = ?'),
+    startedJobs: db.prepare("SELECT * FROM jobs WHERE status = 'started'"),
+    abortRequests: db.prepare(
+      "SELECT id, abort_requested FROM jobs WHERE status = 'started' AND abort_requested IS NOT NULL",
+    ),
+    activeByKey: db.prepare(
+      `SELECT id FROM jobs WHERE key = ? AND status IN ('queued', 'started', 'finished')
+       ORDER BY seq DESC LIMIT 1`,
+    ),
+    insert: db.prepare(
+      `INSERT INTO jobs (id, type, queue, key, status, payload, max_attempts, timeout_ms, run_after, created_at)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+    ),
+    byId: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+    claim: db.prepare(
+      `UPDATE jobs SET status = 'started', started_at = ?, attempt = attempt + 1, progress = 0,
+         abort_requested = NULL, finished_at = NULL
+       WHERE seq = (SELECT seq FROM jobs WHERE status = 'queued' AND queue = ?
+                    AND run_after <= ? ORDER BY run_after, seq LIMIT 1)
+       RETURNING *`,
+    ),
+    nextDelayed: db.prepare(
+      "SELECT run_after FROM jobs WHERE status = 'queued' AND run_after > ? ORDER BY run_after LIMIT 1",
+    ),
+    progress: db.prepare("UPDATE jobs SET progress = ? WHERE id = ? AND status = 'started'"),
+    finish: db.prepare(
+      "UPDATE jobs SET status = 'finished', progress = 100, result = ?, error = NULL, finished_at = ? WHERE id = ?",
+    ),
+    end: db.prepare('UPDATE jobs SET status = ?, error = ?, finished_at = ? WHERE id = ?'),
+    retry: db.prepare("UPDATE jobs SET status = 'queued', run_after = ?, error = ? WHERE id = ?"),
+    requeue: db.prepare(
+      "UPDATE jobs SET status = 'queued', run_after = ?, attempt = ?, started_at = NULL WHERE id = ?",
+    ),
+    abortQueued: db.prepare(
+      "UPDATE jobs SET status = 'aborted', finished_at = ?, error = ? WHERE id = ? AND status = 'queued'",
+    ),
+    requestAbort: db.prepare(
+      "UPDATE jobs SET abort_requested = ? WHERE id = ? AND status = 'started'",
+    ),
+    appendLog: db.prepare(
+      `INSERT INTO job_logs (job_id, idx, time, level, source, message)
+       SELECT ?, COALESCE(MAX(idx) + 1, 0), ?, ?, ?, ? FROM job_logs WHERE job_id = ?
+       HAVING COALESCE(MAX(idx) + 1, 0) < ?
+       RETURNING idx`,
+    ),
+    logs: db.prepare(
+      'SELECT idx, time, level, source, message FROM job_logs WHERE job_id = ? AND idx >= ? AND idx < ? ORDER BY idx',
+    ),
+    logCount: db.prepare('SELECT COUNT(*) AS n FROM job_logs WHERE job_id = ?'),
+    counts: db.prepare(
+      "SELECT queue, status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'started') GROUP BY queue, status",
+    ),
+  };
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    type: row.type,
+    queue: row.queue,
+    key: row.key,
+    status: row.status,
+    payload: JSON.parse(row.payload) as unknown,
+    progress: row.progress,
+    result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+    error: row.error === null ? null : (JSON.parse(row.error) as SerializedError),
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    createdAt: new Date(row.created_at),
+    startedAt: row.started_at === null ? null : new Date(row.started_at),
+    finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
+  };
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,41 @@
+export { createJobQueue } from './create.js';
+export type { CreateJobQueueOptions } from './create.js';
+export type { JobQueue } from './queue.js';
+export type { SqliteBackendOptions } from './backends/sqlite.js';
+export type { RedisBackendOptions } from './backends/redis.js';
+export { defineJobType } from './job-types.js';
+export {
+  JobAbortedError,
+  JobInterruptedError,
+  JobNotFoundError,
+  JobTimeoutError,
+  JobTypeDefinitionError,
+  QueueClosedError,
+  QueueLockedError,
+  UnknownJobTypeError,
+  UnknownQueueError,
+  UnserializableValueError,
+  WorkerCrashedError,
+} from './errors.js';
+export { isTerminal, LOG_LEVELS, TERMINAL_STATUSES } from './types.js';
+export type {
+  AbortResult,
+  EnqueueOptions,
+  InlineJobType,
+  Isolation,
+  IsolatedJobType,
+  Job,
+  JobContext,
+  JobEventName,
+  JobEvents,
+  JobFilter,
+  JobHandler,
+  JobLogger,
+  JobStatus,
+  JobType,
+  LogLevel,
+  LogLine,
+  LogRange,
+  QueueLogger,
+  QueueStats,
+} from './types.js';
