@@ -93,6 +93,8 @@ export class RedisJobQueue extends BaseJobQueue {
   readonly #executor: Executor;
   readonly #processed = new Map<string, number>();
   readonly #running = new Map<string, AbortController>();
+  /** Connections we made for BullMQ, which leaves connections it was given open. */
+  readonly #connections: Redis[] = [];
   #closing = false;
 
   private constructor(
@@ -110,7 +112,17 @@ export class RedisJobQueue extends BaseJobQueue {
       abortGraceMs: options.abortGraceMs,
       idleWorkersPerQueue: options.idleWorkersPerQueue,
     });
-    this.#subscriber = (backend.consume ?? true) ? redis.duplicate() : null;
+    this.#subscriber = (backend.consume ?? true) ? this.#connection() : null;
+  }
+
+  /** A new connection to the same server, closed with the queue. */
+  #connection(): Redis {
+    const connection = this.#redis.duplicate();
+    connection.on('error', (error: Error) => {
+      if (!this.#closing) this.#options.logger?.warn({ err: error }, 'Redis connection error');
+    });
+    this.#connections.push(connection);
+    return connection;
   }
 
   static async open(
@@ -119,6 +131,9 @@ export class RedisJobQueue extends BaseJobQueue {
     options: Internals,
   ): Promise<RedisJobQueue> {
     const redis = new Redis(backend.url, { maxRetriesPerRequest: null, lazyConnect: true });
+    redis.on('error', (error: Error) =>
+      options.logger?.warn({ err: error }, 'Redis connection error'),
+    );
     try {
       await redis.connect();
     } catch (error) {
@@ -144,7 +159,7 @@ export class RedisJobQueue extends BaseJobQueue {
     for (const name of this.queues) {
       this.#bullQueues.set(name, new Queue(name, { connection, prefix: this.#namespace }));
       const events = new QueueEvents(name, {
-        connection: connection.duplicate(),
+        connection: this.#connection(),
         prefix: this.#namespace,
       });
       this.#events.set(name, events);
@@ -159,7 +174,7 @@ export class RedisJobQueue extends BaseJobQueue {
       });
       for (const name of this.queues) {
         const worker = new Worker(name, (job, token) => this.#process(job, token), {
-          connection: connection.duplicate(),
+          connection: this.#connection(),
           prefix: this.#namespace,
           concurrency: this.queueOptions.queues[name]?.concurrency ?? 1,
           lockDuration: this.#backend.lockDurationMs ?? 30_000,
@@ -363,7 +378,7 @@ export class RedisJobQueue extends BaseJobQueue {
     this.#executor.close();
     await Promise.all([...this.#events.values()].map((events) => events.close()));
     await Promise.all([...this.#bullQueues.values()].map((queue) => queue.close()));
-    this.#subscriber?.disconnect();
+    for (const connection of this.#connections) connection.disconnect();
     await this.#redis.quit().catch(() => undefined);
   }
 
