@@ -1,0 +1,55 @@
+export { defineConfig, describeConfig, loadConfig } from './config.js';
+export type { Env } from './config.js';
+export type {
+  BooleanField,
+  BytesField,
+  ConfigField,
+  ConfigFieldType,
+  ConfigFieldValue,
+  ConfigSchema,
+  ConfigValues,
+  DurationField,
+  EnumField,
+  IntegerField,
+  ListField,
+  NumberField,
+  PathField,
+  StringField,
+  UrlField,
+} from './config-types.js';
+export { ConfigError, RouteDefinitionError } from './errors.js';
+export type { ConfigProblem } from './errors.js';
+export { createLogger, LOG_LEVELS, requestLogger } from './logger.js';
+export type { CreateLoggerOptions, LogLevel } from './logger.js';
+export type { Logger } from 'pino';
+export { errorHandler, httpStatusFor, notFoundHandler, publicError } from './http-errors.js';
+export type {
+  ErrorFormatter,
+  ErrorHandlerOptions,
+  FormattedError,
+  PublicError,
+} from './http-errors.js';
+export { receiveUploads } from './uploads.js';
+export type { ReceiveUploadsOptions, UploadedFile, Uploads } from './uploads.js';
+export { safeFileName } from './safe-filename.js';
+export { listen } from './listen.js';
+export type { Closer, ListenOptions, ServerHandle } from './listen.js';
+export { handleShutdownSignals } from './signals.js';
+export type { ShutdownSignalOptions } from './signals.js';
+export { createApi } from './openapi.js';
+export type {
+  Api,
+  ApiInfo,
+  HttpMethod,
+  JsonSchema,
+  OpenApiDocument,
+  OpenApiMediaType,
+  OpenApiOperation,
+  OpenApiParameter,
+  OpenApiRequestBody,
+  OpenApiResponse,
+  PathParams,
+  RouteSpec,
+} from './openapi.js';
+export { createApp } from './app.js';
+export type { CreateAppOptions } from './app.js';

@@ -1,0 +1,195 @@
+import { Router, type RequestHandler } from 'express';
+import { RouteDefinitionError } from './errors.js';
+
+/** A JSON Schema (2020-12, as OpenAPI 3.1 uses), as a plain object. */
+export type JsonSchema = { [keyword: string]: unknown };
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
+
+export interface OpenApiParameter {
+  name: string;
+  in: 'path' | 'query' | 'header' | 'cookie';
+  description?: string;
+  required?: boolean;
+  schema?: JsonSchema;
+  [extension: string]: unknown;
+}
+
+export interface OpenApiMediaType {
+  schema?: JsonSchema;
+  example?: unknown;
+  [extension: string]: unknown;
+}
+
+export interface OpenApiRequestBody {
+  description?: string;
+  required?: boolean;
+  content: Record<string, OpenApiMediaType>;
+}
+
+export interface OpenApiResponse {
+  description: string;
+  headers?: Record<string, { description?: string; schema?: JsonSchema }>;
+  content?: Record<string, OpenApiMediaType>;
+}
+
+export interface OpenApiOperation {
+  operationId?: string;
+  summary: string;
+  description?: string;
+  tags?: string[];
+  parameters?: OpenApiParameter[];
+  requestBody?: OpenApiRequestBody;
+  responses: Record<string, OpenApiResponse>;
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description?: string };
+  servers?: { url: string; description?: string }[];
+  paths: Record<string, Partial<Record<HttpMethod, OpenApiOperation>>>;
+  components?: { schemas?: Record<string, JsonSchema> };
+}
+
+/** `{ id: string }` for `/jobs/:id`: the typed `req.params` of an Express path. */
+export type PathParams<Path extends string> = string extends Path
+  ? Record<string, string>
+  : { [Name in ParamNames<Path>]: string };
+
+type ParamNames<Path extends string> = Path extends `${string}:${infer Rest}`
+  ? ParamName<Rest> | ParamNames<Rest>
+  : never;
+
+type ParamName<Text extends string> = Text extends `${infer Name}/${string}`
+  ? ParamName<Name>
+  : Text extends `${infer Name}.${string}`
+    ? ParamName<Name>
+    : Text extends `${infer Name}-${string}`
+      ? ParamName<Name>
+      : Text;
+
+export interface RouteSpec<Path extends string = string> extends OpenApiOperation {
+  method: HttpMethod;
+  /** The Express path, such as `/jobs/:id`. */
+  path: Path;
+  /** The path in the document, for Express paths with wildcards or optional parts. */
+  openApiPath?: string;
+  handler: RequestHandler<PathParams<Path>> | readonly RequestHandler<PathParams<Path>>[];
+}
+
+export interface ApiInfo {
+  title: string;
+  version: string;
+  description?: string;
+  servers?: { url: string; description?: string }[];
+  /** Shared schemas, referenced from routes as `{ $ref: '#/components/schemas/Name' }`. */
+  schemas?: Record<string, JsonSchema>;
+}
+
+export interface Api {
+  /** Every registered route; mount it with `app.use(api.router)`. */
+  readonly router: Router;
+  /** Registers the handler(s) on `router` and the operation in the document. */
+  route<const Path extends string>(spec: RouteSpec<Path>): void;
+  /** The OpenAPI 3.1 document of the routes registered so far. */
+  document(): OpenApiDocument;
+  /** A handler answering with the document, for a route such as `GET /openapi.json`. */
+  serveDocument(): RequestHandler;
+}
+
+/**
+ * A route registry that is also the service's OpenAPI description: a route cannot exist
+ * without its documentation, nor the documentation without the route.
+ */
+export function createApi(info: ApiInfo): Api {
+  const router = Router();
+  const paths: OpenApiDocument['paths'] = {};
+  const operationIds = new Set<string>();
+
+  const document = (): OpenApiDocument =>
+    structuredClone({
+      openapi: '3.1.0' as const,
+      info: {
+        title: info.title,
+        version: info.version,
+        ...(info.description === undefined ? {} : { description: info.description }),
+      },
+      ...(info.servers === undefined ? {} : { servers: info.servers }),
+      paths,
+      ...(info.schemas === undefined ? {} : { components: { schemas: info.schemas } }),
+    });
+
+  return {
+    router,
+    route(spec) {
+      const { method, path, openApiPath, handler, ...described } = spec;
+      const where = `${method.toUpperCase()} ${path}`;
+      const documentPath = openApiPath ?? toOpenApiPath(path, where);
+      const parameters = withPathParameters(documentPath, described.parameters ?? [], where);
+      const operation: OpenApiOperation = {
+        ...described,
+        ...(parameters.length === 0 ? {} : { parameters }),
+      };
+      if (paths[documentPath]?.[method] !== undefined) {
+        throw new RouteDefinitionError(`${where}: registered twice`);
+      }
+      if (operation.operationId !== undefined) {
+        if (operationIds.has(operation.operationId)) {
+          throw new RouteDefinitionError(
+            `${where}: operationId "${operation.operationId}" is already used`,
+          );
+        }
+        operationIds.add(operation.operationId);
+      }
+      (paths[documentPath] ??= {})[method] = operation;
+      // The params type is only a view of `req.params`; Express itself types them loosely.
+      const handlers = (Array.isArray(handler) ? handler : [handler]) as RequestHandler[];
+      router[method](path, ...handlers);
+    },
+    document,
+    serveDocument: () => (_req, res) => {
+      res.json(document());
+    },
+  };
+}
+
+/** `/jobs/:id/logs` -> `/jobs/{id}/logs`; other Express syntax needs an explicit openApiPath. */
+function toOpenApiPath(path: string, where: string): string {
+  if (!path.startsWith('/') || /[*?(){}"\\]/.test(path)) {
+    throw new RouteDefinitionError(
+      `${where}: give openApiPath; only paths made of /literal and /:param segments convert`,
+    );
+  }
+  return path.replace(/:([A-Za-z_$][A-Za-z0-9_$]*)/g, '{$1}');
+}
+
+/**
+ * Declares every `{name}` of the path as a required path parameter (a string unless described),
+ * and refuses described path parameters that the path does not have.
+ */
+function withPathParameters(
+  path: string,
+  parameters: readonly OpenApiParameter[],
+  where: string,
+): OpenApiParameter[] {
+  const names = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] ?? '');
+  for (const parameter of parameters) {
+    if (parameter.in === 'path' && !names.includes(parameter.name)) {
+      throw new RouteDefinitionError(
+        `${where}: path parameter "${parameter.name}" is not in the path`,
+      );
+    }
+  }
+  const described = parameters.map((parameter) =>
+    parameter.in === 'path' ? { ...parameter, required: true } : parameter,
+  );
+  const missing = names
+    .filter((name) => !parameters.some((p) => p.in === 'path' && p.name === name))
+    .map((name): OpenApiParameter => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+  return [...missing, ...described];
+}
