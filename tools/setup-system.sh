@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages geoworks needs, only those that are missing:
 #   - redis-server: the multi-machine job queue backend, and its tests.
+#   - bzip2: pandarus-compatible .json.bz2 result files.
 #   - libgdal-dev: only when gdal-async's prebuilt binary cannot be downloaded (no internet).
 #     The project .npmrc sets shared_gdal, so gdal-async then builds against this GDAL in a few
 #     minutes instead of compiling its bundled GDAL for hours.
@@ -12,6 +13,7 @@ missing=""
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing="$missing $1"; }
 
 need redis-server
+need bzip2
 if ! command -v python3 >/dev/null 2>&1; then missing="$missing python3"; fi
 if ! command -v make >/dev/null 2>&1; then missing="$missing make"; fi
 if ! command -v g++ >/dev/null 2>&1; then missing="$missing g++"; fi

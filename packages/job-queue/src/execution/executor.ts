@@ -1,12 +1,7 @@
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { JobTypeDefinitionError } from '../errors.js';
 import { moduleUrl } from '../job-types.js';
 import type { InlineJobType, JobType, LogLevel } from '../types.js';
 import { createJobContext } from './context.js';
-import { WorkerHandle, type WorkerKind, type WorkerLaunch } from './worker-handle.js';
+import { WorkerHandle, type WorkerKind } from './worker-handle.js';
 
 export interface Execution {
   jobId: string;
@@ -37,12 +32,16 @@ const INLINE_SOURCE = `pid-${process.pid}`;
 export class Executor {
   readonly #options: ExecutorOptions;
   readonly #pools = new Map<string, WorkerHandle[]>();
-  readonly #launch: WorkerLaunch;
+  readonly #handlerModules: string[];
   #closed = false;
 
   constructor(types: readonly JobType[], options: ExecutorOptions) {
     this.#options = options;
-    this.#launch = workerLaunch(types);
+    this.#handlerModules = types.flatMap((definition) =>
+      definition.isolation === 'thread' || definition.isolation === 'process'
+        ? [moduleUrl(definition.module)]
+        : [],
+    );
   }
 
   async run(definition: JobType, execution: Execution): Promise<unknown> {
@@ -82,7 +81,7 @@ export class Executor {
     const idle = pool.find((worker) => worker.alive && !worker.busy);
     if (idle !== undefined) return idle;
     const worker = new WorkerHandle(kind, {
-      launch: this.#launch,
+      handlerModules: this.#handlerModules,
       abortGraceMs: this.#options.abortGraceMs,
       onExit: (handle) => {
         const index = pool.indexOf(handle);
@@ -160,38 +159,4 @@ function runInline(
         (error: unknown) => finish(() => reject(signal.aborted ? signal.reason : error)),
       );
   });
-}
-
-const TS_MODULE = /\.[cm]?ts$/;
-
-/**
- * Workers run plain Node. When this package runs from its TypeScript sources (tests, `tsx`) or
- * a handler module is TypeScript, workers load tsx and resolve sibling packages from source.
- * Node 20 ignores `--import` hooks for a worker thread's entry module, so threads register
- * tsx's ESM API first and then import their entry; child processes take `--import tsx`.
- */
-function workerLaunch(types: readonly JobType[]): WorkerLaunch {
-  const needsTypeScript =
-    import.meta.url.endsWith('.ts') ||
-    types.some(
-      (definition) =>
-        (definition.isolation === 'thread' || definition.isolation === 'process') &&
-        TS_MODULE.test(new URL(moduleUrl(definition.module)).pathname),
-    );
-  if (!needsTypeScript) return { execArgv: [], processImports: [], threadRegister: null };
-  try {
-    const require = createRequire(import.meta.url);
-    const tsxRoot = dirname(require.resolve('tsx/package.json'));
-    const esmApi = join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs');
-    if (!existsSync(esmApi)) throw new Error(`missing ${esmApi}`);
-    return {
-      execArgv: ['--conditions=@geoworks/source'],
-      processImports: [pathToFileURL(require.resolve('tsx')).href],
-      threadRegister: pathToFileURL(esmApi).href,
-    };
-  } catch (error) {
-    throw new JobTypeDefinitionError(
-      `Handler modules written in TypeScript need the "tsx" package (npm install -D tsx): ${(error as Error).message}`,
-    );
-  }
 }

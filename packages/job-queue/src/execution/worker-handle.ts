@@ -1,23 +1,14 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { deserializeError } from '@geoworks/errors';
+import { forkModule, siblingModule, startThread } from '@geoworks/workers';
 import { WorkerCrashedError } from '../errors.js';
 import type { LogLevel } from '../types.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 export type WorkerKind = 'thread' | 'process';
-
-/** How workers start: Node options, and the TypeScript loader when running from sources. */
-export interface WorkerLaunch {
-  execArgv: string[];
-  /** Modules a child process imports before its entry (`--import`). */
-  processImports: string[];
-  /** Module whose `register()` a thread calls before importing its entry, or null. */
-  threadRegister: string | null;
-}
 
 export interface WorkerTask {
   message: Extract<ToWorker, { kind: 'run' }>;
@@ -25,8 +16,6 @@ export interface WorkerTask {
   onLog(level: LogLevel, message: string, source: string): void;
   onProgress(percent: number): void;
 }
-
-const sourceExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 /**
  * One worker thread or child process that runs jobs one at a time. Abort asks nicely first
@@ -50,23 +39,22 @@ export class WorkerHandle {
 
   constructor(
     kind: WorkerKind,
-    options: { launch: WorkerLaunch; abortGraceMs: number; onExit(handle: WorkerHandle): void },
+    options: {
+      /** Handler modules the worker will load (TypeScript ones need tsx in the worker). */
+      handlerModules: string[];
+      abortGraceMs: number;
+      onExit(handle: WorkerHandle): void;
+    },
   ) {
     this.kind = kind;
     this.#abortGraceMs = options.abortGraceMs;
     this.#onExit = options.onExit;
     if (kind === 'thread') {
-      const entry = new URL(`./thread-entry${sourceExtension}`, import.meta.url);
-      const { threadRegister, execArgv } = options.launch;
-      const threadOptions = { execArgv, stdout: true, stderr: true } as const;
-      const thread =
-        threadRegister === null
-          ? new Worker(entry, threadOptions)
-          : new Worker(
-              `import(${JSON.stringify(threadRegister)})` +
-                `.then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`,
-              { ...threadOptions, eval: true },
-            );
+      const thread = startThread(siblingModule(import.meta.url, 'thread-entry'), {
+        alsoLoads: options.handlerModules,
+        stdout: true,
+        stderr: true,
+      });
       this.#thread = thread;
       this.source = `thread-${thread.threadId}`;
       thread.on('message', (message: FromWorker) => this.#handleMessage(message));
@@ -75,21 +63,14 @@ export class WorkerHandle {
       this.#pipeOutput(thread.stdout, 'info');
       this.#pipeOutput(thread.stderr, 'warn');
     } else {
-      const child = fork(
-        fileURLToPath(new URL(`./process-entry${sourceExtension}`, import.meta.url)),
-        [],
-        {
-          execArgv: [
-            ...options.launch.processImports.flatMap((module) => ['--import', module]),
-            ...options.launch.execArgv,
-          ],
-          serialization: 'advanced',
-          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-          // Its own process group: a Ctrl-C in the terminal reaches the service, which decides
-          // what happens to running jobs, instead of aborting every job behind its back.
-          detached: true,
-        },
-      );
+      const child = forkModule(siblingModule(import.meta.url, 'process-entry'), [], {
+        alsoLoads: options.handlerModules,
+        serialization: 'advanced',
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        // Its own process group: a Ctrl-C in the terminal reaches the service, which decides
+        // what happens to running jobs, instead of aborting every job behind its back.
+        detached: true,
+      });
       this.#child = child;
       this.source = `pid-${child.pid ?? 'unknown'}`;
       child.on('message', (message: FromWorker) => this.#handleMessage(message));

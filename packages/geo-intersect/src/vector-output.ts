@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import gdal from 'gdal-async';
+import { wgs84Srs, type FieldKind, type GeometryFamily, type Label } from '@geoworks/geodata';
+
+export type VectorFormat = 'GeoJSON' | 'GPKG';
+
+export const VECTOR_EXTENSIONS: Record<VectorFormat, string> = { GeoJSON: 'geojson', GPKG: 'gpkg' };
+
+const MULTI_TYPE: Record<GeometryFamily, number> = {
+  polygon: gdal.wkbMultiPolygon,
+  line: gdal.wkbMultiLineString,
+  point: gdal.wkbMultiPoint,
+};
+
+function fieldType(kind: FieldKind): string {
+  if (kind === 'int') return gdal.OFTInteger64;
+  if (kind === 'float') return gdal.OFTReal;
+  return gdal.OFTString;
+}
+
+/** The vector file of intersected geometries, in pandarus's schema, in WGS84. */
+export interface IntersectionVectorWriter {
+  readonly path: string;
+  add(id: number, fromLabel: Label, toLabel: Label, measure: number, wkb: Buffer): void;
+  /** Closes the file and moves it to `path`: the final name only ever holds a complete file. */
+  finish(): Promise<string>;
+  /** Closes and deletes the partial file. */
+  discard(): Promise<void>;
+}
+
+export function createVectorWriter(
+  path: string,
+  format: VectorFormat,
+  family: GeometryFamily,
+  labelKinds: { from: FieldKind; to: FieldKind },
+): IntersectionVectorWriter {
+  return format === 'GeoJSON'
+    ? new GeoJsonWriter(path, family)
+    : new GdalVectorWriter(path, format, family, labelKinds);
+}
+
+function partialName(path: string): string {
+  return join(dirname(path), `.${randomBytes(6).toString('hex')}.${basename(path)}`);
+}
+
+/**
+ * GeoJSON written directly, streaming, in the form pandarus (fiona) writes it: a named
+ * FeatureCollection with the `urn:ogc:def:crs:OGC:1.3:CRS84` crs member (GDAL leaves it out).
+ */
+class GeoJsonWriter implements IntersectionVectorWriter {
+  readonly path: string;
+  readonly #partial: string;
+  readonly #fd: number;
+  #buffer = '';
+  #first = true;
+  #closed = false;
+
+  constructor(path: string, _family: GeometryFamily) {
+    this.path = path;
+    this.#partial = partialName(path);
+    this.#fd = openSync(this.#partial, 'wx');
+    const name = basename(path).replace(/\.[^.]+$/, '');
+    this.#buffer =
+      `{"type": "FeatureCollection", "name": ${JSON.stringify(name)}, ` +
+      '"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}, "features": [\n';
+  }
+
+  add(id: number, fromLabel: Label, toLabel: Label, measure: number, wkb: Buffer): void {
+    const properties = JSON.stringify({ id, from_label: fromLabel, to_label: toLabel, measure });
+    const geometry = gdal.Geometry.fromWKB(wkb).toJSON();
+    this.#buffer += `${this.#first ? '' : ',\n'}{"type": "Feature", "properties": ${properties}, "geometry": ${geometry}}`;
+    this.#first = false;
+    if (this.#buffer.length > 1 << 20) this.#flush();
+  }
+
+  #flush(): void {
+    writeSync(this.#fd, this.#buffer);
+    this.#buffer = '';
+  }
+
+  async finish(): Promise<string> {
+    this.#buffer += '\n]}\n';
+    this.#flush();
+    this.#close();
+    await rename(this.#partial, this.path);
+    return this.path;
+  }
+
+  async discard(): Promise<void> {
+    this.#close();
+    await rm(this.#partial, { force: true });
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#fd);
+  }
+}
+
+/** Other formats (GeoPackage) through GDAL. */
+class GdalVectorWriter implements IntersectionVectorWriter {
+  readonly path: string;
+  readonly #partial: string;
+  readonly #dataset: gdal.Dataset;
+  readonly #layer: gdal.Layer;
+  #closed = false;
+
+  constructor(
+    path: string,
+    format: VectorFormat,
+    family: GeometryFamily,
+    labelKinds: { from: FieldKind; to: FieldKind },
+  ) {
+    this.path = path;
+    this.#partial = partialName(path);
+    this.#dataset = gdal.open(this.#partial, 'w', format);
+    const layerName = basename(path)
+      .replace(/\.[^.]+$/, '')
+      .replaceAll('.', '_');
+    this.#layer = this.#dataset.layers.create(layerName, wgs84Srs(), MULTI_TYPE[family]);
+    this.#layer.fields.add(new gdal.FieldDefn('id', gdal.OFTInteger64));
+    this.#layer.fields.add(new gdal.FieldDefn('from_label', fieldType(labelKinds.from)));
+    this.#layer.fields.add(new gdal.FieldDefn('to_label', fieldType(labelKinds.to)));
+    this.#layer.fields.add(new gdal.FieldDefn('measure', gdal.OFTReal));
+  }
+
+  add(id: number, fromLabel: Label, toLabel: Label, measure: number, wkb: Buffer): void {
+    const feature = new gdal.Feature(this.#layer);
+    feature.fields.set({ id, from_label: fromLabel, to_label: toLabel, measure });
+    feature.setGeometry(gdal.Geometry.fromWKB(wkb));
+    this.#layer.features.add(feature);
+  }
+
+  async finish(): Promise<string> {
+    this.#close();
+    await rename(this.#partial, this.path);
+    return this.path;
+  }
+
+  async discard(): Promise<void> {
+    try {
+      this.#close();
+    } finally {
+      await rm(this.#partial, { force: true });
+    }
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#dataset.close();
+  }
+}

@@ -1,0 +1,29 @@
+export { Bzip2UnavailableError, bzip2 } from './bzip2.js';
+export {
+  baseName,
+  DatasetNotFoundError,
+  DuplicateLabelError,
+  GeometryTypeError,
+  MissingFieldError,
+  NotAVectorDatasetError,
+} from './errors.js';
+export { sha256File } from './hash.js';
+export { measure } from './measure.js';
+export { readResultFile, timestamp, writeResultFile } from './result-file.js';
+export type { DatasetMetadata, WriteResultOptions } from './result-file.js';
+export {
+  MOLLWEIDE_PROJ4,
+  parseSrs,
+  transformToWgs84,
+  WGS84_PROJ4,
+  wgs84Srs,
+  wgs84ToMollweide,
+} from './srs.js';
+export { familyOf, flatType, gdalPath, openVector, VectorDataset } from './vector.js';
+export type {
+  FieldKind,
+  GeometryFamily,
+  Label,
+  OpenVectorOptions,
+  VectorFeature,
+} from './vector.js';

@@ -1,0 +1,227 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import gdal from 'gdal-async';
+import {
+  DatasetNotFoundError,
+  DuplicateLabelError,
+  MissingFieldError,
+  NotAVectorDatasetError,
+} from './errors.js';
+
+/** The kind of geometry a dataset holds, as pandarus distinguishes them. */
+export type GeometryFamily = 'polygon' | 'line' | 'point';
+
+/** A label is a field value as JSON keeps it: integer fields stay numbers. */
+export type Label = string | number | boolean | null;
+
+/** pandarus (fiona) names for field types, used in output schemas. */
+export type FieldKind =
+  'str' | 'int' | 'float' | 'date' | 'datetime' | 'time' | 'bool' | 'bytes' | 'list';
+
+export interface OpenVectorOptions {
+  /** Layer name or 0-based index; default the first layer. */
+  layer?: string | number;
+}
+
+export interface VectorFeature {
+  /** 0-based position in the layer (pandarus's index), not the driver's feature id. */
+  index: number;
+  label: Label;
+  /** In the dataset's CRS; null for a feature without geometry. */
+  geometry: gdal.Geometry | null;
+}
+
+/**
+ * The path GDAL should open: a `.zip` (of a shapefile and its sidecars, or of any single-file
+ * format) is read in place through GDAL's /vsizip/ file system.
+ */
+export function gdalPath(path: string): string {
+  if (/\.zip$/i.test(path)) return `/vsizip/${resolve(path)}`;
+  return path;
+}
+
+/** One layer of a vector dataset, read with GDAL/OGR. Close it when done. */
+export class VectorDataset {
+  readonly path: string;
+  readonly layerName: string;
+  readonly srs: gdal.SpatialReference | null;
+  readonly featureCount: number;
+  readonly fieldNames: readonly string[];
+  readonly #dataset: gdal.Dataset;
+  readonly #layer: gdal.Layer;
+  #family: GeometryFamily | null | undefined;
+
+  private constructor(path: string, dataset: gdal.Dataset, layer: gdal.Layer) {
+    this.path = path;
+    this.#dataset = dataset;
+    this.#layer = layer;
+    this.layerName = layer.name;
+    this.srs = layer.srs;
+    this.featureCount = layer.features.count(true);
+    this.fieldNames = layer.fields.getNames();
+  }
+
+  static open(path: string, options: OpenVectorOptions = {}): VectorDataset {
+    const zipPath = path.replace(/^\/vsizip\//, '');
+    if (!existsSync(zipPath)) throw new DatasetNotFoundError(path);
+    let dataset: gdal.Dataset;
+    try {
+      dataset = gdal.open(gdalPath(path), 'r');
+    } catch (error) {
+      throw new NotAVectorDatasetError(path, cleanGdalMessage(error));
+    }
+    const count = dataset.layers.count();
+    if (count === 0) {
+      dataset.close();
+      throw new NotAVectorDatasetError(path, 'it has no vector layer');
+    }
+    let layer: gdal.Layer | null = null;
+    try {
+      layer =
+        options.layer === undefined ? dataset.layers.get(0) : dataset.layers.get(options.layer);
+    } catch {
+      layer = null;
+    }
+    if (layer === null) {
+      const names = Array.from({ length: count }, (_, i) => dataset.layers.get(i).name);
+      dataset.close();
+      throw new NotAVectorDatasetError(
+        path,
+        `it has no layer ${JSON.stringify(options.layer)}; its layers are: ${names.join(', ')}`,
+      );
+    }
+    return new VectorDataset(path, dataset, layer);
+  }
+
+  /**
+   * Point, line or polygon; null when the layer is empty, holds geometry collections, or mixes
+   * kinds. Taken from the layer's declared type, else from the features themselves.
+   */
+  get family(): GeometryFamily | null {
+    if (this.#family === undefined) this.#family = this.#detectFamily();
+    return this.#family;
+  }
+
+  #detectFamily(): GeometryFamily | null {
+    const declared = familyOf(this.#layer.geomType);
+    if (declared !== null) return declared;
+    let found: GeometryFamily | null = null;
+    for (const feature of this.#layer.features) {
+      const geometry = feature.getGeometry();
+      if (geometry === null || geometry.isEmpty()) continue;
+      const family = familyOf(geometry.wkbType);
+      if (family === null || (found !== null && family !== found)) return null;
+      found = family;
+    }
+    return found;
+  }
+
+  /** The pandarus (fiona) type name of a field. */
+  fieldKind(field: string): FieldKind {
+    this.requireField(field);
+    const definition = this.#layer.fields.get(field);
+    switch (definition.type) {
+      case gdal.OFTInteger:
+      case gdal.OFTInteger64:
+        return 'int';
+      case gdal.OFTReal:
+        return 'float';
+      case gdal.OFTDate:
+        return 'date';
+      case gdal.OFTDateTime:
+        return 'datetime';
+      case gdal.OFTTime:
+        return 'time';
+      case gdal.OFTBinary:
+        return 'bytes';
+      case gdal.OFTString:
+      case gdal.OFTWideString:
+        return 'str';
+      default:
+        return 'list';
+    }
+  }
+
+  requireField(field: string): void {
+    if (!this.fieldNames.includes(field))
+      throw new MissingFieldError(this.path, field, this.fieldNames);
+  }
+
+  /** Features in layer order, with the value of `field` as their label. */
+  *features(field?: string): Generator<VectorFeature> {
+    if (field !== undefined) this.requireField(field);
+    let index = 0;
+    for (const feature of this.#layer.features) {
+      yield {
+        index: index++,
+        label: field === undefined ? null : toLabel(feature.fields.get(field)),
+        geometry: feature.getGeometry(),
+      };
+    }
+  }
+
+  /** Every feature's label, in order; throws DuplicateLabelError naming the first duplicate. */
+  labels(field: string): Label[] {
+    this.requireField(field);
+    const labels: Label[] = [];
+    const seen = new Map<Label, number>();
+    let index = 0;
+    for (const feature of this.#layer.features) {
+      const label = toLabel(feature.fields.get(field));
+      const previous = seen.get(label);
+      if (previous !== undefined)
+        throw new DuplicateLabelError(this.path, field, label, previous, index);
+      seen.set(label, index);
+      labels.push(label);
+      index++;
+    }
+    return labels;
+  }
+
+  close(): void {
+    this.#dataset.close();
+  }
+}
+
+export function openVector(path: string, options: OpenVectorOptions = {}): VectorDataset {
+  return VectorDataset.open(path, options);
+}
+
+/** The family of an OGR geometry type, ignoring Z/M; null for collections and unknown. */
+export function familyOf(wkbType: number): GeometryFamily | null {
+  switch (flatType(wkbType)) {
+    case gdal.wkbPolygon:
+    case gdal.wkbMultiPolygon:
+      return 'polygon';
+    case gdal.wkbLineString:
+    case gdal.wkbMultiLineString:
+    case 101: // wkbLinearRing
+      return 'line';
+    case gdal.wkbPoint:
+    case gdal.wkbMultiPoint:
+      return 'point';
+    default:
+      return null;
+  }
+}
+
+/** The 2D base type: strips the old 25D bit and the ISO Z (1000s), M (2000s), ZM (3000s). */
+export function flatType(wkbType: number): number {
+  const withoutBit = wkbType & ~gdal.wkb25DBit & 0x7fffffff;
+  return withoutBit >= 1000 ? withoutBit % 1000 : withoutBit;
+}
+
+function toLabel(value: unknown): Label {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return value;
+  if (typeof value === 'bigint') return Number(value);
+  // Dates and lists: their JSON text is a stable, unique label.
+  return JSON.stringify(value);
+}
+
+function cleanGdalMessage(error: unknown): string {
+  return String((error as Error).message ?? error)
+    .replace(/^Error:\s*/, '')
+    .trim();
+}
