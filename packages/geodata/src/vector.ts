@@ -160,6 +160,21 @@ export class VectorDataset {
     }
   }
 
+  /** Features in layer order with the values of several fields (in the order asked). */
+  *records(
+    fields: readonly string[],
+  ): Generator<{ index: number; values: Label[]; geometry: gdal.Geometry | null }> {
+    for (const field of fields) this.requireField(field);
+    let index = 0;
+    for (const feature of this.#layer.features) {
+      yield {
+        index: index++,
+        values: fields.map((field) => toLabel(feature.fields.get(field))),
+        geometry: feature.getGeometry(),
+      };
+    }
+  }
+
   /** Every feature's label, in order; throws DuplicateLabelError naming the first duplicate. */
   labels(field: string): Label[] {
     this.requireField(field);
