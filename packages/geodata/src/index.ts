@@ -1,3 +1,4 @@
+import './gdal-setup.js';
 export { Bzip2UnavailableError, bzip2 } from './bzip2.js';
 export {
   baseName,

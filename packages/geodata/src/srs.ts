@@ -1,4 +1,5 @@
 import gdal from 'gdal-async';
+import './gdal-setup.js';
 
 /** pandarus's WGS84: longitude first, whatever the authority says. */
 export const WGS84_PROJ4 = '+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs';

@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import gdal from 'gdal-async';
+import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import { DatasetNotFoundError, gdalPath } from '@geoworks/geodata';
+import { BandOutOfRangeError, NotARasterError } from './errors.js';
+
+export type PixelArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array;
+
+/** How pixels are read: geotiff.js (pure JS) for GeoTIFF/COG, GDAL for everything else. */
+export type RasterReader = 'auto' | 'geotiff' | 'gdal';
+
+export interface OpenRasterOptions {
+  /** 1-based band; default 1. */
+  band?: number;
+  reader?: RasterReader;
+}
+
+/** One band of a raster, read a window at a time. */
+export interface RasterBand {
+  readonly path: string;
+  readonly band: number;
+  readonly width: number;
+  readonly height: number;
+  /** GDAL geotransform: [originX, pixelWidth, rowRotation, originY, columnRotation, pixelHeight]. */
+  readonly geoTransform: readonly number[];
+  readonly srs: gdal.SpatialReference | null;
+  readonly nodata: number | null;
+  /** Which reader this band uses. */
+  readonly reader: 'geotiff' | 'gdal';
+  /** Pixels of the window, row by row. */
+  read(col: number, row: number, width: number, height: number): Promise<PixelArray>;
+  close(): Promise<void>;
+}
+
+/** Opens one band of a raster; metadata (CRS, geotransform, nodata) always comes from GDAL. */
+export async function openRasterBand(
+  path: string,
+  options: OpenRasterOptions = {},
+): Promise<RasterBand> {
+  if (!existsSync(path.replace(/^\/vsizip\//, ''))) throw new DatasetNotFoundError(path);
+  const bandNumber = options.band ?? 1;
+  let dataset: gdal.Dataset;
+  try {
+    dataset = gdal.open(gdalPath(path), 'r');
+  } catch (error) {
+    throw new NotARasterError(path, String((error as Error).message).replace(/^Error:\s*/, ''));
+  }
+  const bandCount = dataset.bands.count();
+  if (bandCount === 0) {
+    dataset.close();
+    throw new NotARasterError(path, 'it has no raster band');
+  }
+  if (!(Number.isInteger(bandNumber) && bandNumber >= 1 && bandNumber <= bandCount)) {
+    dataset.close();
+    throw new BandOutOfRangeError(path, bandNumber, bandCount);
+  }
+  const geoTransform = dataset.geoTransform ?? [0, 1, 0, 0, 0, 1];
+  if (geoTransform[2] !== 0 || geoTransform[4] !== 0) {
+    dataset.close();
+    throw new NotARasterError(
+      path,
+      'rotated rasters (a geotransform with rotation terms) are not supported',
+    );
+  }
+  const gdalBand = dataset.bands.get(bandNumber);
+  const common = {
+    path,
+    band: bandNumber,
+    width: dataset.rasterSize.x,
+    height: dataset.rasterSize.y,
+    geoTransform,
+    srs: dataset.srs,
+    nodata: gdalBand.noDataValue,
+  };
+  const reader = options.reader ?? 'auto';
+  const isTiff = /\.tiff?$/i.test(path);
+  if (reader === 'geotiff' || (reader === 'auto' && isTiff)) {
+    try {
+      const tiff = await fromFile(path);
+      const image = await tiff.getImage();
+      dataset.close();
+      return geotiffBand(common, tiff, image);
+    } catch (error) {
+      if (reader === 'geotiff') {
+        dataset.close();
+        throw new NotARasterError(path, `geotiff.js cannot read it: ${(error as Error).message}`);
+      }
+      // geotiff.js does not know every TIFF flavour; GDAL does.
+    }
+  }
+  return gdalBandReader(common, dataset, gdalBand);
+}
+
+type Common = Omit<RasterBand, 'read' | 'close' | 'reader'>;
+
+function geotiffBand(common: Common, tiff: GeoTIFF, image: GeoTIFFImage): RasterBand {
+  return {
+    ...common,
+    reader: 'geotiff',
+    async read(col, row, width, height) {
+      const [samples] = (await image.readRasters({
+        window: [col, row, col + width, row + height],
+        samples: [common.band - 1],
+        interleave: false,
+      })) as unknown as PixelArray[];
+      return samples!;
+    },
+    async close() {
+      tiff.close();
+    },
+  };
+}
+
+function gdalBandReader(common: Common, dataset: gdal.Dataset, band: gdal.RasterBand): RasterBand {
+  return {
+    ...common,
+    reader: 'gdal',
+    async read(col, row, width, height) {
+      return band.pixels.read(col, row, width, height) as PixelArray;
+    },
+    async close() {
+      dataset.close();
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readResultFile, sha256File } from '@geoworks/geodata';
+import { pandarusFixture } from '@geoworks/test-fixtures';
+import {
+  BandOutOfRangeError,
+  NotARasterError,
+  rasterStatistics,
+  zonalStatistics,
+  type ZonalRow,
+} from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'raster-stats-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const grid = { path: pandarusFixture('grid.geojson'), field: 'name' };
+const range = { path: pandarusFixture('range.tif') };
+
+async function collect(iterable: AsyncIterable<ZonalRow>): Promise<ZonalRow[]> {
+  const rows: ZonalRow[] = [];
+  for await (const row of iterable) rows.push(row);
+  return rows;
+}
+
+function expectClose(
+  actual: Record<string, number | null | undefined>,
+  expected: Record<string, number>,
+) {
+  expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
+  for (const [name, value] of Object.entries(expected)) {
+    const got = actual[name];
+    expect(got, name).not.toBeNull();
+    expect(
+      Math.abs(got! - value) / Math.max(1, Math.abs(value)),
+      `${name}: ${got} vs ${value}`,
+    ).toBeLessThan(1e-6);
+  }
+}
+
+// pandarus's test_raster_statistics references on grid x range.tif (spec sections 2 and 7).
+const CENTRE = [
+  { min: 30, max: 47, mean: 38.5, count: 12 },
+  { min: 0, max: 17, mean: 8.5, count: 12 },
+  { min: 33, max: 49, mean: 41.0, count: 8 },
+  { min: 3, max: 19, mean: 11.0, count: 8 },
+];
+const COVERAGE = [
+  { min: 30, max: 47, mean: 38.29999923706055, count: 10 },
+  { min: 0, max: 17, mean: 8.300000190734863, count: 10 },
+  { min: 32, max: 49, mean: 40.70000076293945, count: 10 },
+  { min: 2, max: 19, mean: 10.699999809265137, count: 10 },
+];
+
+describe('zonal statistics on the pandarus fixtures', () => {
+  for (const reader of ['geotiff', 'gdal'] as const) {
+    it(`matches rasterstats (pixel centres) with the ${reader} reader`, async () => {
+      const rows = await collect(zonalStatistics(grid, range, { reader }));
+      expect(rows.map((row) => row.label)).toEqual([
+        'grid cell 0',
+        'grid cell 1',
+        'grid cell 2',
+        'grid cell 3',
+      ]);
+      rows.forEach((row, i) => expectClose(row.stats as Record<string, number>, CENTRE[i]!));
+      expect(Number.isInteger(rows[0]!.stats.count)).toBe(true);
+    });
+
+    it(`matches exactextract / pandarus_remote (coverage-weighted) with the ${reader} reader`, async () => {
+      const rows = await collect(zonalStatistics(grid, range, { reader, rule: 'coverage' }));
+      rows.forEach((row, i) => expectClose(row.stats as Record<string, number>, COVERAGE[i]!));
+    });
+  }
+
+  it('counts every touched pixel with all-touched', async () => {
+    const rows = await collect(
+      zonalStatistics(grid, range, { rule: 'all-touched', stats: ['count', 'nodata'] }),
+    );
+    // Column 2 straddles x = 1 and touches both sides; row 4 and 5 are nodata (-1).
+    expect(rows.map((row) => row.stats)).toEqual([
+      { count: 12, nodata: 3 },
+      { count: 12, nodata: 3 },
+      { count: 12, nodata: 3 },
+      { count: 12, nodata: 3 },
+    ]);
+  });
+
+  it('computes every statistic on request', async () => {
+    const [cell0] = await collect(
+      zonalStatistics(grid, range, {
+        stats: [
+          'min',
+          'max',
+          'mean',
+          'count',
+          'sum',
+          'std',
+          'median',
+          'majority',
+          'minority',
+          'unique',
+          'range',
+          'nodata',
+        ],
+      }),
+    );
+    // Cell 0 under the centre rule: rows 6-9 (row 5 is nodata), columns 0-2: 30..32, 35..37, 40..42, 45..47.
+    const values = [30, 31, 32, 35, 36, 37, 40, 41, 42, 45, 46, 47];
+    const mean = values.reduce((a, b) => a + b) / values.length;
+    const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+    expect(cell0!.stats).toEqual({
+      min: 30,
+      max: 47,
+      mean,
+      count: 12,
+      sum: 462,
+      std: expect.closeTo(std, 12),
+      median: 38.5,
+      majority: 30,
+      minority: 30,
+      unique: 12,
+      range: 17,
+      nodata: 3,
+    });
+  });
+
+  it('gives nulls and count 0 for features outside the raster', async () => {
+    const rows = await collect(
+      zonalStatistics({ path: pandarusFixture('big-grid.geojson'), field: 'name' }, range),
+    );
+    expect(rows.map((row) => row.stats)).toEqual(
+      Array(4).fill({ min: null, max: null, mean: null, count: 0 }),
+    );
+  });
+
+  it('reprojects the vector to the raster CRS instead of only warning', async () => {
+    const rows = await collect(
+      zonalStatistics({ path: pandarusFixture('grid-3410.geojson'), field: 'name' }, range, {
+        rule: 'coverage',
+      }),
+    );
+    // The same cells in EPSG:3410 land on the same pixels once reprojected.
+    rows.forEach((row, i) =>
+      expect(Math.abs(row.stats.mean! / COVERAGE[i]!.mean - 1)).toBeLessThan(1e-3),
+    );
+  });
+
+  it('refuses a non-raster, a missing band, an unknown statistic and line datasets', async () => {
+    await expect(
+      collect(zonalStatistics(grid, { path: pandarusFixture('grid.geojson') })),
+    ).rejects.toThrow(NotARasterError);
+    await expect(
+      collect(zonalStatistics(grid, { path: pandarusFixture('invalid.txt') })),
+    ).rejects.toThrow('invalid.txt is not a readable raster');
+    await expect(collect(zonalStatistics(grid, { ...range, band: 2 }))).rejects.toThrow(
+      BandOutOfRangeError,
+    );
+    await expect(
+      collect(zonalStatistics(grid, range, { stats: ['mode' as 'min'] })),
+    ).rejects.toThrow('Unknown statistic "mode"');
+    await expect(
+      collect(
+        zonalStatistics({ path: pandarusFixture('duplicates.geojson'), field: 'name' }, range),
+      ),
+    ).rejects.toThrow('must identify features uniquely');
+  });
+});
+
+describe('rasterStatistics (the pandarus result file)', () => {
+  it('writes rows and metadata under pandarus’s name', async () => {
+    const out = mkdtempSync(join(dir, 'out-'));
+    const result = await rasterStatistics(grid, range, {
+      outDir: out,
+      rule: 'coverage',
+      compress: true,
+    });
+    const vectorHash = await sha256File(grid.path);
+    const rasterHash = await sha256File(range.path);
+    expect(result.path).toBe(join(out, `${vectorHash}-${rasterHash}-1.json.bz2`));
+    const file = await readResultFile<{
+      data: [string, Record<string, number>][];
+      metadata: Record<string, unknown>;
+    }>(result.path);
+    expect(file.data.map(([label]) => label)).toEqual([
+      'grid cell 0',
+      'grid cell 1',
+      'grid cell 2',
+      'grid cell 3',
+    ]);
+    file.data.forEach(([, stats], i) => expectClose(stats, COVERAGE[i]!));
+    expect(file.metadata).toEqual({
+      vector: { sha256: vectorHash, filename: 'grid.geojson', field: 'name', path: grid.path },
+      raster: { sha256: rasterHash, filename: 'range.tif', path: range.path, band: 1 },
+      when: expect.any(String),
+    });
+    expect(readdirSync(out)).toEqual([`${vectorHash}-${rasterHash}-1.json.bz2`]);
+  });
+});
