@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'conflict'
   | 'too-large'
   | 'unsupported-media-type'
+  | 'not-acceptable'
   | 'not-implemented'
   | 'aborted'
   | 'timeout'
@@ -90,6 +91,16 @@ export class TooLargeError extends GeoworksError {
 export class UnsupportedMediaTypeError extends GeoworksError {
   constructor(message: string, options: GeoworksErrorOptions = {}) {
     super('unsupported-media-type', message, options);
+  }
+}
+
+/**
+ * The request is well formed but what it refers to cannot be used for it (a file that is not
+ * a dataset, a hash that does not match): HTTP 406, as pandarus_remote answers.
+ */
+export class NotAcceptableError extends GeoworksError {
+  constructor(message: string, options: GeoworksErrorOptions = {}) {
+    super('not-acceptable', message, options);
   }
 }
 
@@ -206,6 +217,7 @@ const classForKind: Partial<Record<ErrorKind, typeof GeoworksError | typeof Inva
   conflict: ConflictError,
   'too-large': TooLargeError,
   'unsupported-media-type': UnsupportedMediaTypeError,
+  'not-acceptable': NotAcceptableError,
   'not-implemented': NotImplementedError,
   aborted: AbortedError,
   timeout: TimeoutError,

@@ -6,6 +6,7 @@ export {
   GeoworksError,
   InvalidInputError,
   isGeoworksError,
+  NotAcceptableError,
   NotFoundError,
   NotImplementedError,
   serializeError,

@@ -13,6 +13,7 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   'not-found': 404,
   conflict: 409,
   'too-large': 413,
+  'not-acceptable': 406,
   'unsupported-media-type': 415,
   aborted: 409,
   'not-implemented': 501,

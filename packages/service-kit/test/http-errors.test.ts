@@ -25,6 +25,7 @@ const statusByKind: [ErrorKind, number][] = [
   ['not-found', 404],
   ['conflict', 409],
   ['too-large', 413],
+  ['not-acceptable', 406],
   ['unsupported-media-type', 415],
   ['aborted', 409],
   ['not-implemented', 501],
