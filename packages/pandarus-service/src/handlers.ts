@@ -1,0 +1,175 @@
+// Job handlers of the pandarus service. They run in worker processes of the job queue (GDAL
+// and the CPU-heavy work stay off the HTTP event loop) and return plain JSON results; the
+// service process records them in the catalog.
+import { rm } from 'node:fs/promises';
+import { isGeoworksError, NotAcceptableError } from '@geoworks/errors';
+import {
+  calculateRemaining,
+  intersect,
+  intersectionsFromIntersection,
+  type DatasetInput,
+  type VectorFormat,
+} from '@geoworks/geo-intersect';
+import { NotAVectorDatasetError, openVector, sha256File } from '@geoworks/geodata';
+import type { JobContext } from '@geoworks/job-queue';
+import { openRasterBand, rasterStatistics, type ZonalRule } from '@geoworks/raster-stats';
+
+export interface InspectPayload {
+  path: string;
+  /** The client's name for the file, for messages. */
+  name: string;
+  layer: string | null;
+  band: number | null;
+  field: string | null;
+}
+
+export interface Inspection {
+  kind: 'vector' | 'raster';
+  geometryType: string | null;
+}
+
+/** Decides whether an upload is a vector or a raster dataset we can use (406 otherwise). */
+export async function inspectDataset(payload: InspectPayload): Promise<Inspection> {
+  let vectorProblem: string;
+  try {
+    const dataset = openVector(
+      payload.path,
+      payload.layer === null ? {} : { layer: payload.layer },
+    );
+    try {
+      const family = dataset.family;
+      if (family === null) {
+        throw new NotAcceptableError(
+          `${payload.name} holds no usable geometries (empty, geometry collections or mixed kinds)`,
+        );
+      }
+      if (payload.field !== null) dataset.labels(payload.field); // exists and is unique
+      return { kind: 'vector', geometryType: family };
+    } finally {
+      dataset.close();
+    }
+  } catch (error) {
+    if (!(error instanceof NotAVectorDatasetError)) throw asNotAcceptable(error);
+    vectorProblem = error.message;
+  }
+  try {
+    const band = await openRasterBand(payload.path, { band: payload.band ?? 1, reader: 'gdal' });
+    await band.close();
+    return { kind: 'raster', geometryType: null };
+  } catch (error) {
+    if (isGeoworksError(error) && error.code === 'BAND_OUT_OF_RANGE') throw asNotAcceptable(error);
+    throw new NotAcceptableError(
+      `${payload.name} is not a readable vector or raster dataset (${vectorProblem})`,
+    );
+  }
+}
+
+function asNotAcceptable(error: unknown): unknown {
+  if (isGeoworksError(error) && error.kind === 'invalid-input') {
+    return new NotAcceptableError(error.message, { code: error.code });
+  }
+  return error;
+}
+
+export interface IntersectionPayload {
+  first: DatasetInput;
+  second: DatasetInput;
+  outDir: string;
+  cpus: number;
+  format: VectorFormat;
+  compress: boolean;
+}
+
+export interface IntersectionJobResult {
+  dataPath: string;
+  vectorPath: string;
+  vectorSha256: string;
+  count: number;
+  /** The intersections of the new vector dataset with the first and the second input. */
+  derived: { firstPath: string; secondPath: string };
+}
+
+/** pandarus_remote's intersect task: the intersection, then its two derived intersections. */
+export async function computeIntersection(
+  payload: IntersectionPayload,
+  context: JobContext,
+): Promise<IntersectionJobResult> {
+  context.log.info(
+    `intersecting ${payload.first.path} with ${payload.second.path} on ${payload.cpus} worker(s)`,
+  );
+  const result = await intersect(payload.first, payload.second, {
+    outDir: payload.outDir,
+    cpus: payload.cpus,
+    format: payload.format,
+    compress: payload.compress,
+    signal: context.signal,
+    onProgress: (fraction) => context.progress(Math.round(fraction * 90)),
+  });
+  context.log.info(`${result.count} intersection(s) written`);
+  try {
+    const derived = await intersectionsFromIntersection(result.vectorPath, {
+      metadataPath: result.dataPath,
+      outDir: payload.outDir,
+    });
+    const vectorSha256 = await sha256File(result.vectorPath);
+    return {
+      dataPath: result.dataPath,
+      vectorPath: result.vectorPath,
+      vectorSha256,
+      count: result.count,
+      derived,
+    };
+  } catch (error) {
+    // All or nothing: no result file is left to look complete.
+    await Promise.all([
+      rm(result.dataPath, { force: true }),
+      rm(result.vectorPath, { force: true }),
+    ]);
+    throw error;
+  }
+}
+
+export interface RemainingPayload {
+  source: DatasetInput;
+  intersectionPath: string;
+  outDir: string;
+  compress: boolean;
+}
+
+export async function computeRemaining(
+  payload: RemainingPayload,
+  context: JobContext,
+): Promise<{ path: string }> {
+  context.log.info(`remaining areas of ${payload.source.path}`);
+  const { path } = await calculateRemaining(payload.source, payload.intersectionPath, {
+    outDir: payload.outDir,
+    compress: payload.compress,
+    signal: context.signal,
+  });
+  return { path };
+}
+
+export interface RasterStatsPayload {
+  vector: DatasetInput;
+  raster: { path: string; band: number };
+  outDir: string;
+  rule: ZonalRule;
+  compress: boolean;
+}
+
+export async function computeRasterStats(
+  payload: RasterStatsPayload,
+  context: JobContext,
+): Promise<{ path: string }> {
+  context.log.info(
+    `raster statistics (${payload.rule}) of ${payload.raster.path} band ${payload.raster.band}`,
+  );
+  const { path } = await rasterStatistics(payload.vector, payload.raster, {
+    outDir: payload.outDir,
+    rule: payload.rule,
+    compress: payload.compress,
+    signal: context.signal,
+    onProgress: (fraction) => context.progress(Math.round(fraction * 100)),
+  });
+  return { path };
+}

@@ -1,0 +1,10 @@
+export { PandarusService, safeDatasetName } from './service.js';
+export type {
+  CalculationKind,
+  PandarusServiceOptions,
+  ReceivedFile,
+  UploadFields,
+  UploadResult,
+} from './service.js';
+export { Catalog } from './catalog.js';
+export type { CatalogSummary, DatasetKind, FileRecord, IntersectionRecord } from './catalog.js';
