@@ -9,7 +9,10 @@ export {
   NotAVectorDatasetError,
 } from './errors.js';
 export { sha256File } from './hash.js';
-export { measure } from './measure.js';
+export { measure, measureWkb } from './measure.js';
+export { mollweideArea, mollweideLength, projectMollweide, ringArea } from './mollweide.js';
+export { asMultiPolygonWkb, readWkb } from './wkb.js';
+export type { WkbShapes } from './wkb.js';
 export { readResultFile, timestamp, writeResultFile } from './result-file.js';
 export type { DatasetMetadata, WriteResultOptions } from './result-file.js';
 export {

@@ -1,27 +1,20 @@
-import gdal from 'gdal-async';
-import { wgs84ToMollweide } from './srs.js';
-import { flatType, type GeometryFamily } from './vector.js';
+import type gdal from 'gdal-async';
+import { mollweideArea, mollweideLength } from './mollweide.js';
+import type { GeometryFamily } from './vector.js';
+import { readWkb } from './wkb.js';
 
 /**
  * pandarus's measure of a WGS84 geometry: area in m² (polygons) or length in m (lines) on the
  * spherical Mollweide projection, or the number of points.
  */
 export function measure(geometry: gdal.Geometry, family: GeometryFamily): number {
-  if (family === 'point') return countPoints(geometry);
-  const projected = geometry.clone();
-  projected.transform(wgs84ToMollweide());
-  return family === 'polygon'
-    ? (projected as gdal.Polygon | gdal.MultiPolygon).getArea()
-    : (projected as gdal.LineString | gdal.MultiLineString).getLength();
+  return measureWkb(geometry.toWKB(), family);
 }
 
-function countPoints(geometry: gdal.Geometry): number {
-  if (geometry.isEmpty()) return 0;
-  if (flatType(geometry.wkbType) === gdal.wkbPoint) return 1;
-  if (geometry instanceof gdal.GeometryCollection) {
-    let count = 0;
-    for (const child of geometry.children) count += countPoints(child);
-    return count;
-  }
-  return 0;
+/** The same, from WKB: computed in JavaScript, no geometry objects needed. */
+export function measureWkb(wkb: Uint8Array, family: GeometryFamily): number {
+  const shapes = readWkb(wkb);
+  if (family === 'polygon') return mollweideArea(shapes.polygons);
+  if (family === 'line') return mollweideLength(shapes.lines);
+  return shapes.points.length;
 }

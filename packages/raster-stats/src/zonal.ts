@@ -4,6 +4,7 @@ import { InvalidInputError } from '@geoworks/errors';
 import {
   GeometryTypeError,
   openVector,
+  readWkb,
   sha256File,
   timestamp,
   wgs84Srs,
@@ -13,7 +14,6 @@ import {
 import { openRasterBand, type RasterBand, type RasterReader } from './raster.js';
 import { centreMask, coverageFractions } from './rasterize.js';
 import { ALL_STATS, computeStats, DEFAULT_STATS, type StatName, type Stats } from './stats.js';
-import { readShapes } from './wkb.js';
 
 /**
  * Which pixels count under a polygon:
@@ -99,7 +99,7 @@ export async function* zonalStatistics(
       }
       const geometry = feature.geometry;
       if (transform !== null) geometry.transform(transform);
-      const shapes = readShapes(geometry.toWKB());
+      const shapes = readWkb(geometry.toWKB());
       // To pixel space: columns right, rows down.
       const toPixel = (ring: Float64Array) => {
         const out = new Float64Array(ring.length);
@@ -109,7 +109,7 @@ export async function* zonalStatistics(
         }
         return out;
       };
-      const rings = shapes.rings.map(toPixel);
+      const rings = shapes.polygons.flat().map(toPixel);
       const points = shapes.points.map(toPixel);
       let minX = Infinity;
       let minY = Infinity;

@@ -1,0 +1,15 @@
+// One benchmark run in its own process, so its memory can be measured alone:
+// argv: first second outDir cpus. Prints one JSON line.
+import { intersect } from '../src/index.js';
+
+const [first, second, outDir, cpus] = process.argv.slice(2);
+const started = performance.now();
+const result = await intersect(
+  { path: first!, field: 'star' },
+  { path: second!, field: 'cell' },
+  {
+    outDir: outDir!,
+    cpus: Number(cpus),
+  },
+);
+console.log(JSON.stringify({ seconds: (performance.now() - started) / 1000, count: result.count }));

@@ -1,0 +1,108 @@
+/**
+ * Reads WKB (what GDAL's toWKB gives) into flat coordinate arrays, without building geometry
+ * objects: each ring or line is [x0, y0, x1, y1, ...]; polygons keep their exterior ring
+ * first. Z and M values are dropped.
+ */
+export interface WkbShapes {
+  /** Each polygon: its rings, exterior first, closing vertex included. */
+  polygons: Float64Array[][];
+  lines: Float64Array[];
+  /** Every point as [x, y]. */
+  points: Float64Array[];
+}
+
+export function readWkb(wkb: Uint8Array): WkbShapes {
+  const view = new DataView(wkb.buffer, wkb.byteOffset, wkb.byteLength);
+  const shapes: WkbShapes = { polygons: [], lines: [], points: [] };
+  readGeometry(view, 0, shapes);
+  return shapes;
+}
+
+function readCoordinates(
+  view: DataView,
+  offset: number,
+  little: boolean,
+  step: number,
+): [Float64Array, number] {
+  const count = view.getUint32(offset, little);
+  offset += 4;
+  const coordinates = new Float64Array(count * 2);
+  for (let i = 0; i < count; i++) {
+    coordinates[2 * i] = view.getFloat64(offset + i * step, little);
+    coordinates[2 * i + 1] = view.getFloat64(offset + i * step + 8, little);
+  }
+  return [coordinates, offset + count * step];
+}
+
+function readGeometry(view: DataView, offset: number, shapes: WkbShapes): number {
+  const little = view.getUint8(offset) === 1;
+  let type = view.getUint32(offset + 1, little);
+  offset += 5;
+  let dimensions = 2;
+  if (type & 0x80000000) dimensions++; // old 25D flag
+  if (type & 0x40000000) dimensions++; // EWKB M flag
+  type &= 0x0fffffff;
+  if (type >= 1000) {
+    const flavour = Math.floor(type / 1000); // 1: Z, 2: M, 3: ZM
+    dimensions = flavour === 3 ? 4 : 3;
+    type %= 1000;
+  }
+  const step = dimensions * 8;
+  switch (type) {
+    case 1:
+      // An empty point is NaN, NaN in WKB.
+      if (!Number.isNaN(view.getFloat64(offset, little))) {
+        shapes.points.push(
+          new Float64Array([view.getFloat64(offset, little), view.getFloat64(offset + 8, little)]),
+        );
+      }
+      return offset + step;
+    case 2: {
+      const [line, next] = readCoordinates(view, offset, little, step);
+      if (line.length > 0) shapes.lines.push(line);
+      return next;
+    }
+    case 3: {
+      const ringCount = view.getUint32(offset, little);
+      offset += 4;
+      const rings: Float64Array[] = [];
+      for (let r = 0; r < ringCount; r++) {
+        const [ring, next] = readCoordinates(view, offset, little, step);
+        offset = next;
+        rings.push(ring);
+      }
+      if (rings.length > 0 && rings[0]!.length > 0) shapes.polygons.push(rings);
+      return offset;
+    }
+    case 4:
+    case 5:
+    case 6:
+    case 7: {
+      const count = view.getUint32(offset, little);
+      offset += 4;
+      for (let i = 0; i < count; i++) offset = readGeometry(view, offset, shapes);
+      return offset;
+    }
+    default:
+      throw new Error(`Unsupported WKB geometry type ${type}`);
+  }
+}
+
+/** WKB of a MultiPolygon holding the polygons of `wkb` (a Polygon or MultiPolygon). */
+export function asMultiPolygonWkb(wkb: Uint8Array): Buffer {
+  const little = wkb[0] === 1;
+  const view = new DataView(wkb.buffer, wkb.byteOffset, wkb.byteLength);
+  const type = view.getUint32(1, little) & 0x0fffffff;
+  if (type % 1000 === 6) return Buffer.from(wkb);
+  if (type % 1000 !== 3) throw new Error(`Expected a Polygon, got WKB type ${type}`);
+  const header = Buffer.alloc(9);
+  header.writeUInt8(little ? 1 : 0, 0);
+  if (little) {
+    header.writeUInt32LE(6 + (type - 3), 1);
+    header.writeUInt32LE(1, 5);
+  } else {
+    header.writeUInt32BE(6 + (type - 3), 1);
+    header.writeUInt32BE(1, 5);
+  }
+  return Buffer.concat([header, wkb]);
+}
