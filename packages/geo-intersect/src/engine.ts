@@ -1,8 +1,16 @@
 import Flatbush from 'flatbush';
 import gdal from 'gdal-async';
-import { measure, openVector, transformToWgs84, type GeometryFamily } from '@geoworks/geodata';
+import {
+  asMultiPolygonWkb,
+  flatType,
+  measureWkb,
+  mollweideArea,
+  readWkb,
+  transformToWgs84,
+  type GeometryFamily,
+} from '@geoworks/geodata';
 import { cleanGeometry, keepFamily } from './geometry.js';
-import { SecondNotPolygonsError } from './errors.js';
+import { relatePolygons, ringsBox, type Box } from './relate.js';
 
 /** One intersection: first feature index, second feature index, measure and WGS84 WKB. */
 export interface PairResult {
@@ -13,21 +21,29 @@ export interface PairResult {
 }
 
 export interface EngineSetup {
-  secondPath: string;
-  secondLayer?: string | number;
+  /** The second dataset's polygons as WKB, in WGS84 and already repaired; empty for none. */
+  second: Uint8Array[];
   /** CRS of the first dataset's geometries as WKT; empty when it needs no reprojection. */
   firstSrsWkt: string;
   family: GeometryFamily;
 }
 
+interface Target {
+  geometry: gdal.Geometry;
+  rings: Float64Array[];
+  box: Box;
+}
+
 /**
- * Intersects features of the first dataset with every polygon of the second: the second's
- * WGS84 bounding boxes sit in a Flatbush index, so each feature meets only its candidates.
- * Runs in a worker process or in the caller's process (GDAL loads once per process).
+ * Intersects features of the first dataset with every polygon of the second. The second's
+ * WGS84 boxes sit in a Flatbush index, so each feature meets only its candidates; a polygon
+ * wholly inside a candidate, or clear of it, is decided in JavaScript; only boundary cases go
+ * through a GEOS overlay (via GDAL). Runs in a worker process or in the caller's process
+ * (GDAL loads once per process).
  */
 export class IntersectionEngine {
   readonly #index: Flatbush | null;
-  readonly #polygons: gdal.Geometry[] = [];
+  readonly #targets: (Target | null)[] = [];
   readonly #family: GeometryFamily;
   readonly #toWgs84: gdal.CoordinateTransformation | null;
 
@@ -37,30 +53,45 @@ export class IntersectionEngine {
       setup.firstSrsWkt === ''
         ? null
         : transformToWgs84(gdal.SpatialReference.fromWKT(setup.firstSrsWkt));
-    const second = openVector(setup.secondPath, { layer: setup.secondLayer });
-    try {
-      if (second.family !== 'polygon' && second.featureCount > 0)
-        throw new SecondNotPolygonsError(setup.secondPath);
-      const toWgs84 = transformToWgs84(second.srs);
-      const boxes: gdal.Envelope[] = [];
-      for (const feature of second.features()) {
-        let geometry = feature.geometry ?? new gdal.GeometryCollection();
-        if (toWgs84 !== null && !geometry.isEmpty()) geometry.transform(toWgs84);
-        geometry = cleanGeometry(geometry);
-        this.#polygons.push(geometry);
-        boxes.push(geometry.isEmpty() ? EMPTY_BOX : geometry.getEnvelope());
+    const boxes: Box[] = [];
+    for (const bytes of setup.second) {
+      if (bytes.length === 0) {
+        this.#targets.push(null);
+        boxes.push(FAR_AWAY);
+        continue;
       }
-      if (boxes.length === 0) {
-        this.#index = null;
-      } else {
-        const index = new Flatbush(boxes.length);
-        for (const box of boxes) index.add(box.minX, box.minY, box.maxX, box.maxY);
-        index.finish();
-        this.#index = index;
-      }
-    } finally {
-      second.close();
+      const wkb = Buffer.isBuffer(bytes)
+        ? bytes
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const rings = readWkb(wkb).polygons.flat();
+      const box = ringsBox(rings);
+      this.#targets.push({ geometry: gdal.Geometry.fromWKB(wkb), rings, box });
+      boxes.push(box);
     }
+    if (boxes.length === 0) {
+      this.#index = null;
+    } else {
+      const index = new Flatbush(boxes.length);
+      for (const box of boxes) index.add(box.minX, box.minY, box.maxX, box.maxY);
+      index.finish();
+      this.#index = index;
+    }
+  }
+
+  /**
+   * The GEOS intersection as Multi* WKB, or null when nothing of the family is left. GEOS's
+   * overlay (OverlayNG) returns valid geometries from valid inputs, so polygonal results need
+   * no repair; anything else goes through pandarus's part filtering.
+   */
+  #overlay(geometry: gdal.Geometry, target: Target): Buffer | null {
+    const result = geometry.intersection(target.geometry);
+    if (result.isEmpty()) return null;
+    const type = flatType(result.wkbType);
+    if (this.#family === 'polygon' && (type === gdal.wkbPolygon || type === gdal.wkbMultiPolygon)) {
+      return asMultiPolygonWkb(result.toWKB());
+    }
+    const part = keepFamily(cleanGeometry(result), this.#family);
+    return part === null ? null : part.toWKB();
   }
 
   /** Intersections of one first-dataset feature (WKB in its own CRS), by second index. */
@@ -71,21 +102,39 @@ export class IntersectionEngine {
     if (this.#toWgs84 !== null) geometry.transform(this.#toWgs84);
     geometry = cleanGeometry(geometry);
     if (geometry.isEmpty()) return [];
-    const box = geometry.getEnvelope();
+    const own = geometry.toWKB();
+    const shapes = readWkb(own);
+    const polygonRings = this.#family === 'polygon' ? shapes.polygons.flat() : null;
+    const box = ringsBox(polygonRings ?? [...shapes.lines, ...shapes.points]);
     const candidates = this.#index
       .search(box.minX, box.minY, box.maxX, box.maxY)
       .sort((a, b) => a - b);
     const results: PairResult[] = [];
+    let wholeMeasure: number | null = null;
+    let wholeWkb: Buffer | null = null;
     for (const second of candidates) {
-      const polygon = this.#polygons[second]!;
-      if (!geometry.intersects(polygon)) continue;
-      const part = keepFamily(cleanGeometry(geometry.intersection(polygon)), this.#family);
-      if (part === null) continue;
-      results.push({ first, second, measure: measure(part, this.#family), wkb: part.toWKB() });
+      const target = this.#targets[second];
+      if (target === null || target === undefined) continue;
+      if (polygonRings !== null) {
+        const relation = relatePolygons(polygonRings, box, target.rings, target.box);
+        if (relation === 'disjoint') continue;
+        if (relation === 'inside') {
+          // The intersection is the polygon itself.
+          wholeMeasure ??= mollweideArea(shapes.polygons);
+          wholeWkb ??= asMultiPolygonWkb(own);
+          results.push({ first, second, measure: wholeMeasure, wkb: wholeWkb });
+          continue;
+        }
+      } else if (!geometry.intersects(target.geometry)) {
+        continue;
+      }
+      const overlay = this.#overlay(geometry, target);
+      if (overlay === null) continue;
+      results.push({ first, second, measure: measureWkb(overlay, this.#family), wkb: overlay });
     }
     return results;
   }
 }
 
 // Far outside any lon/lat query, for features without geometry (Flatbush needs one box each).
-const EMPTY_BOX = { minX: 1e300, minY: 1e300, maxX: 1e300, maxY: 1e300 } as gdal.Envelope;
+const FAR_AWAY: Box = { minX: 1e300, minY: 1e300, maxX: 1e300, maxY: 1e300 };

@@ -8,11 +8,14 @@ import {
   sha256File,
   timestamp,
   writeResultFile,
+  transformToWgs84,
   type DatasetMetadata,
+  type FieldKind,
   type Label,
 } from '@geoworks/geodata';
 import type { EngineSetup, PairResult } from './engine.js';
-import { UnsupportedGeometryError } from './errors.js';
+import { SecondNotPolygonsError, UnsupportedGeometryError } from './errors.js';
+import { cleanGeometry } from './geometry.js';
 import { InProcessRunner, ProcessPool, type BatchRunner } from './pool.js';
 import type { FeatureBatch } from './protocol.js';
 import {
@@ -87,15 +90,9 @@ export async function intersect(
     firstDataset.requireField(first.field);
     const fromKind = firstDataset.fieldKind(first.field);
 
-    const secondDataset = openVector(second.path, { layer: second.layer });
-    let secondLabels: Label[];
-    let toKind;
-    try {
-      secondLabels = secondDataset.labels(second.field);
-      toKind = secondDataset.fieldKind(second.field);
-    } finally {
-      secondDataset.close();
-    }
+    const prepared = prepareSecond(second);
+    const secondLabels = prepared.labels;
+    const toKind = prepared.fieldKind;
 
     const [firstHash, secondHash] = await Promise.all([
       sha256File(first.path),
@@ -109,8 +106,7 @@ export async function intersect(
     const stem = join(options.outDir, `${firstHash}.${secondHash}`);
     const effectiveFamily = family ?? 'polygon';
     const setup: EngineSetup = {
-      secondPath: second.path,
-      ...(second.layer === undefined ? {} : { secondLayer: second.layer }),
+      second: prepared.wkbs,
       firstSrsWkt:
         firstDataset.srs === null || firstDataset.srs.isGeographic()
           ? ''
@@ -153,7 +149,7 @@ export async function intersect(
           options.onProgress?.(total === 0 ? 1 : (next.last + 1) / total);
         }
       };
-      for (const feature of firstDataset.features(first.field)) {
+      for (const feature of firstDataset.featuresWkb(first.field)) {
         if (options.signal?.aborted) throw new AbortedError('Intersection aborted');
         const previous = seen.get(feature.label);
         if (previous !== undefined) {
@@ -167,8 +163,8 @@ export async function intersect(
         }
         seen.set(feature.label, feature.index);
         firstLabels.push(feature.label);
-        if (feature.geometry === null || feature.geometry.isEmpty()) continue;
-        const wkb = feature.geometry.toWKB();
+        const wkb = feature.wkb;
+        if (wkb === null) continue;
         batch.features.push({ index: feature.index, wkb });
         batchBytes += wkb.length;
         if (batch.features.length >= BATCH_FEATURES || batchBytes >= BATCH_BYTES) {
@@ -205,6 +201,37 @@ export async function intersect(
   } finally {
     runner?.close();
     firstDataset.close();
+  }
+}
+
+/**
+ * Reads the second dataset once, for every worker: its labels (checked unique) and its
+ * polygons in WGS84, repaired, as WKB.
+ */
+function prepareSecond(input: DatasetInput): {
+  labels: Label[];
+  fieldKind: FieldKind;
+  wkbs: Buffer[];
+} {
+  const dataset = openVector(input.path, { layer: input.layer });
+  try {
+    if (dataset.family !== 'polygon' && dataset.featureCount > 0)
+      throw new SecondNotPolygonsError(input.path);
+    const labels = dataset.labels(input.field);
+    const toWgs84 = transformToWgs84(dataset.srs);
+    const wkbs: Buffer[] = [];
+    for (const { geometry } of dataset.features()) {
+      if (geometry === null || geometry.isEmpty()) {
+        wkbs.push(Buffer.alloc(0));
+        continue;
+      }
+      if (toWgs84 !== null) geometry.transform(toWgs84);
+      const clean = cleanGeometry(geometry);
+      wkbs.push(clean.isEmpty() ? Buffer.alloc(0) : clean.toWKB());
+    }
+    return { labels, fieldKind: dataset.fieldKind(input.field), wkbs };
+  } finally {
+    dataset.close();
   }
 }
 

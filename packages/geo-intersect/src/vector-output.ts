@@ -3,7 +3,13 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import gdal from 'gdal-async';
-import { wgs84Srs, type FieldKind, type GeometryFamily, type Label } from '@geoworks/geodata';
+import {
+  readWkb,
+  wgs84Srs,
+  type FieldKind,
+  type GeometryFamily,
+  type Label,
+} from '@geoworks/geodata';
 
 export type VectorFormat = 'GeoJSON' | 'GPKG';
 
@@ -70,7 +76,7 @@ class GeoJsonWriter implements IntersectionVectorWriter {
 
   add(id: number, fromLabel: Label, toLabel: Label, measure: number, wkb: Buffer): void {
     const properties = JSON.stringify({ id, from_label: fromLabel, to_label: toLabel, measure });
-    const geometry = gdal.Geometry.fromWKB(wkb).toJSON();
+    const geometry = geoJsonGeometry(wkb);
     this.#buffer += `${this.#first ? '' : ',\n'}{"type": "Feature", "properties": ${properties}, "geometry": ${geometry}}`;
     this.#first = false;
     if (this.#buffer.length > 1 << 20) this.#flush();
@@ -99,6 +105,24 @@ class GeoJsonWriter implements IntersectionVectorWriter {
     this.#closed = true;
     closeSync(this.#fd);
   }
+}
+
+/** A Multi* GeoJSON geometry from WKB, written directly (GDAL's toJSON is slow per call). */
+function geoJsonGeometry(wkb: Buffer): string {
+  const { polygons, lines, points } = readWkb(wkb);
+  const pairs = (coordinates: Float64Array) => {
+    let text = '[';
+    for (let i = 0; i < coordinates.length; i += 2) {
+      text += `${i === 0 ? '' : ','}[${coordinates[i]},${coordinates[i + 1]}]`;
+    }
+    return `${text}]`;
+  };
+  if (polygons.length > 0) {
+    return `{"type": "MultiPolygon", "coordinates": [${polygons.map((rings) => `[${rings.map(pairs).join(',')}]`).join(',')}]}`;
+  }
+  if (lines.length > 0)
+    return `{"type": "MultiLineString", "coordinates": [${lines.map(pairs).join(',')}]}`;
+  return `{"type": "MultiPoint", "coordinates": [${points.map((point) => `[${point[0]},${point[1]}]`).join(',')}]}`;
 }
 
 /** Other formats (GeoPackage) through GDAL. */

@@ -23,11 +23,14 @@ export {
   wgs84Srs,
   wgs84ToMollweide,
 } from './srs.js';
-export { familyOf, flatType, gdalPath, openVector, VectorDataset } from './vector.js';
+export { familyOf, flatType, gdalPath, GdalVectorSource, openVector } from './vector.js';
+export { GeoJsonSource, geometryWkb } from './geojson.js';
 export type {
   FieldKind,
   GeometryFamily,
   Label,
+  VectorDataset,
+  VectorFeatureWkb,
   OpenVectorOptions,
   VectorFeature,
 } from './vector.js';

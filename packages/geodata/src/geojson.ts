@@ -1,0 +1,385 @@
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import gdal from 'gdal-async';
+import { DuplicateLabelError, MissingFieldError, NotAVectorDatasetError } from './errors.js';
+import {
+  toLabel,
+  type FieldKind,
+  type GeometryFamily,
+  type Label,
+  type VectorDataset,
+  type VectorFeature,
+  type VectorFeatureWkb,
+} from './vector.js';
+
+/** GeoJSON files up to this size are parsed in JavaScript; larger ones go to GDAL (streaming). */
+const MAX_BYTES = 64 * 1024 * 1024;
+
+interface GeoJsonFeature {
+  type?: unknown;
+  properties?: Record<string, unknown> | null;
+  geometry?: GeoJsonGeometry | null;
+}
+
+interface GeoJsonGeometry {
+  type?: unknown;
+  coordinates?: unknown;
+  geometries?: unknown;
+}
+
+/**
+ * A GeoJSON FeatureCollection read with one JSON.parse and turned into WKB directly: about
+ * ten times faster than GDAL's driver, which scans the file once for its schema and parses it
+ * again feature by feature. Field types and labels follow GDAL's rules (integers stay
+ * integers; a field mixing kinds is a string field).
+ */
+export class GeoJsonSource implements VectorDataset {
+  readonly path: string;
+  readonly layerName: string;
+  readonly srs: gdal.SpatialReference | null;
+  readonly featureCount: number;
+  readonly fieldNames: readonly string[];
+  readonly #features: GeoJsonFeature[];
+  readonly #kinds = new Map<string, FieldKind>();
+  #family: GeometryFamily | null | undefined;
+
+  private constructor(path: string, features: GeoJsonFeature[], crs: unknown) {
+    this.path = path;
+    this.layerName = basename(path).replace(/\.[^.]+$/, '');
+    this.#features = features;
+    this.featureCount = features.length;
+    const names = new Set<string>();
+    for (const feature of features) {
+      if (feature.properties !== null && typeof feature.properties === 'object') {
+        for (const name of Object.keys(feature.properties)) names.add(name);
+      }
+    }
+    this.fieldNames = [...names];
+    this.srs = parseCrs(crs);
+  }
+
+  /** Whether `openVector` should read this file here rather than through GDAL. */
+  static accepts(path: string, layer: string | number | undefined): boolean {
+    if (!/\.(geo)?json$/i.test(path)) return false;
+    if (layer !== undefined && layer !== 0 && layer !== basename(path).replace(/\.[^.]+$/, ''))
+      return false;
+    try {
+      return statSync(path).size <= MAX_BYTES;
+    } catch {
+      return false;
+    }
+  }
+
+  static open(path: string): VectorDataset {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw new NotAVectorDatasetError(path, `not valid JSON (${(error as Error).message})`);
+    }
+    const root = parsed as { type?: unknown; features?: unknown; crs?: unknown };
+    if (root === null || typeof root !== 'object')
+      throw new NotAVectorDatasetError(path, 'not a GeoJSON object');
+    if (root.type === 'FeatureCollection' && Array.isArray(root.features)) {
+      return new GeoJsonSource(path, root.features as GeoJsonFeature[], root.crs);
+    }
+    if (root.type === 'Feature') return new GeoJsonSource(path, [root as GeoJsonFeature], root.crs);
+    throw new NotAVectorDatasetError(
+      path,
+      'a GeoJSON file must hold a FeatureCollection or a Feature',
+    );
+  }
+
+  get family(): GeometryFamily | null {
+    if (this.#family !== undefined) return this.#family;
+    let found: GeometryFamily | null = null;
+    for (const feature of this.#features) {
+      const geometry = feature.geometry;
+      if (geometry === null || geometry === undefined || isEmpty(geometry)) continue;
+      const family = FAMILY[String(geometry.type)] ?? null;
+      if (family === null || (found !== null && family !== found)) {
+        this.#family = null;
+        return null;
+      }
+      found = family;
+    }
+    this.#family = found;
+    return found;
+  }
+
+  requireField(field: string): void {
+    if (!this.fieldNames.includes(field))
+      throw new MissingFieldError(this.path, field, this.fieldNames);
+  }
+
+  fieldKind(field: string): FieldKind {
+    this.requireField(field);
+    let kind = this.#kinds.get(field);
+    if (kind === undefined) {
+      kind = inferKind(this.#features.map((feature) => feature.properties?.[field]));
+      this.#kinds.set(field, kind);
+    }
+    return kind;
+  }
+
+  #label(feature: GeoJsonFeature, field: string, kind: FieldKind): Label {
+    const value = feature.properties?.[field];
+    if (kind === 'str' && (typeof value === 'number' || typeof value === 'boolean'))
+      return String(value);
+    return toLabel(value);
+  }
+
+  *featuresWkb(field?: string): Generator<VectorFeatureWkb> {
+    const kind = field === undefined ? null : this.fieldKind(field);
+    for (let index = 0; index < this.#features.length; index++) {
+      const feature = this.#features[index]!;
+      yield {
+        index,
+        label: field === undefined ? null : this.#label(feature, field, kind!),
+        wkb: geometryWkb(feature.geometry),
+      };
+    }
+  }
+
+  *features(field?: string): Generator<VectorFeature> {
+    for (const { index, label, wkb } of this.featuresWkb(field)) {
+      yield { index, label, geometry: wkb === null ? null : gdal.Geometry.fromWKB(wkb) };
+    }
+  }
+
+  *records(
+    fields: readonly string[],
+  ): Generator<{ index: number; values: Label[]; geometry: gdal.Geometry | null }> {
+    const kinds = fields.map((field) => this.fieldKind(field));
+    for (let index = 0; index < this.#features.length; index++) {
+      const feature = this.#features[index]!;
+      const wkb = geometryWkb(feature.geometry);
+      yield {
+        index,
+        values: fields.map((field, i) => this.#label(feature, field, kinds[i]!)),
+        geometry: wkb === null ? null : gdal.Geometry.fromWKB(wkb),
+      };
+    }
+  }
+
+  labels(field: string): Label[] {
+    const labels: Label[] = [];
+    const seen = new Map<Label, number>();
+    for (const { index, label } of this.featuresWkb(field)) {
+      const previous = seen.get(label);
+      if (previous !== undefined)
+        throw new DuplicateLabelError(this.path, field, label, previous, index);
+      seen.set(label, index);
+      labels.push(label);
+    }
+    return labels;
+  }
+
+  close(): void {}
+}
+
+const FAMILY: Record<string, GeometryFamily> = {
+  Point: 'point',
+  MultiPoint: 'point',
+  LineString: 'line',
+  MultiLineString: 'line',
+  Polygon: 'polygon',
+  MultiPolygon: 'polygon',
+};
+
+function parseCrs(crs: unknown): gdal.SpatialReference | null {
+  const name = (crs as { properties?: { name?: unknown } } | undefined)?.properties?.name;
+  if (typeof name !== 'string') return null;
+  try {
+    // As GDAL's driver: OGC's CRS84 is WGS84 (EPSG:4326, longitude first).
+    return gdal.SpatialReference.fromUserInput(/CRS84$/i.test(name) ? 'EPSG:4326' : name);
+  } catch {
+    return null;
+  }
+}
+
+/** GDAL's field typing: integers, then reals, else strings (mixing kinds gives a string). */
+function inferKind(values: unknown[]): FieldKind {
+  let kind: FieldKind | null = null;
+  for (const value of values) {
+    if (value === null || value === undefined) continue;
+    const own: FieldKind =
+      typeof value === 'number'
+        ? Number.isInteger(value)
+          ? 'int'
+          : 'float'
+        : typeof value === 'boolean'
+          ? 'int'
+          : 'str';
+    if (kind === null) kind = own;
+    else if (kind !== own)
+      kind =
+        (kind === 'int' && own === 'float') || (kind === 'float' && own === 'int')
+          ? 'float'
+          : 'str';
+  }
+  return kind ?? 'str';
+}
+
+function isEmpty(geometry: GeoJsonGeometry): boolean {
+  if (geometry.type === 'GeometryCollection')
+    return !Array.isArray(geometry.geometries) || geometry.geometries.length === 0;
+  return !Array.isArray(geometry.coordinates) || geometry.coordinates.length === 0;
+}
+
+// ---- GeoJSON geometry to WKB (little endian, 2D) ---------------------------------------------
+
+const TYPE_CODE: Record<string, number> = {
+  Point: 1,
+  LineString: 2,
+  Polygon: 3,
+  MultiPoint: 4,
+  MultiLineString: 5,
+  MultiPolygon: 6,
+  GeometryCollection: 7,
+};
+
+/** WKB of a GeoJSON geometry; null for no or an empty geometry, or one that is malformed. */
+export function geometryWkb(geometry: GeoJsonGeometry | null | undefined): Buffer | null {
+  if (geometry === null || geometry === undefined || isEmpty(geometry)) return null;
+  try {
+    const size = wkbSize(geometry);
+    const buffer = Buffer.allocUnsafe(size);
+    const end = writeGeometry(buffer, 0, geometry);
+    if (end !== size) throw new Error('size mismatch');
+    return buffer;
+  } catch {
+    return null; // GDAL drops malformed geometries the same way
+  }
+}
+
+function positions(value: unknown, depth: number): unknown[] {
+  if (!Array.isArray(value)) throw new Error('malformed coordinates');
+  if (depth === 0) {
+    if (value.length < 2 || typeof value[0] !== 'number' || typeof value[1] !== 'number')
+      throw new Error('malformed position');
+  }
+  return value;
+}
+
+function wkbSize(geometry: GeoJsonGeometry): number {
+  const type = String(geometry.type);
+  const c = geometry.coordinates;
+  switch (type) {
+    case 'Point':
+      positions(c, 0);
+      return 21;
+    case 'LineString':
+      return 9 + 16 * positions(c, 1).length;
+    case 'Polygon':
+      return (
+        9 +
+        positions(c, 2).reduce<number>((sum, ring) => sum + 4 + 16 * positions(ring, 1).length, 0)
+      );
+    case 'MultiPoint':
+      return 9 + 21 * positions(c, 1).length;
+    case 'MultiLineString':
+      return (
+        9 +
+        positions(c, 2).reduce<number>((sum, line) => sum + 9 + 16 * positions(line, 1).length, 0)
+      );
+    case 'MultiPolygon':
+      return (
+        9 +
+        positions(c, 3).reduce<number>(
+          (sum, polygon) =>
+            sum +
+            9 +
+            positions(polygon, 2).reduce<number>(
+              (s, ring) => s + 4 + 16 * positions(ring, 1).length,
+              0,
+            ),
+          0,
+        )
+      );
+    case 'GeometryCollection':
+      return (
+        9 +
+        positions(geometry.geometries, 1).reduce<number>(
+          (sum, part) => sum + wkbSize(part as GeoJsonGeometry),
+          0,
+        )
+      );
+    default:
+      throw new Error(`unknown geometry type ${type}`);
+  }
+}
+
+function writeHeader(buffer: Buffer, offset: number, type: number): number {
+  buffer.writeUInt8(1, offset);
+  buffer.writeUInt32LE(type, offset + 1);
+  return offset + 5;
+}
+
+function writePosition(buffer: Buffer, offset: number, position: unknown): number {
+  const [x, y] = positions(position, 0) as [number, number];
+  buffer.writeDoubleLE(x, offset);
+  buffer.writeDoubleLE(y, offset + 8);
+  return offset + 16;
+}
+
+function writePositions(buffer: Buffer, offset: number, list: unknown): number {
+  const items = positions(list, 1);
+  buffer.writeUInt32LE(items.length, offset);
+  offset += 4;
+  for (const position of items) offset = writePosition(buffer, offset, position);
+  return offset;
+}
+
+function writeRings(buffer: Buffer, offset: number, rings: unknown): number {
+  const items = positions(rings, 2);
+  buffer.writeUInt32LE(items.length, offset);
+  offset += 4;
+  for (const ring of items) offset = writePositions(buffer, offset, ring);
+  return offset;
+}
+
+function writeGeometry(buffer: Buffer, offset: number, geometry: GeoJsonGeometry): number {
+  const type = String(geometry.type);
+  offset = writeHeader(buffer, offset, TYPE_CODE[type]!);
+  const c = geometry.coordinates;
+  switch (type) {
+    case 'Point':
+      return writePosition(buffer, offset, c);
+    case 'LineString':
+      return writePositions(buffer, offset, c);
+    case 'Polygon':
+      return writeRings(buffer, offset, c);
+    case 'MultiPoint': {
+      const items = positions(c, 1);
+      buffer.writeUInt32LE(items.length, offset);
+      offset += 4;
+      for (const position of items)
+        offset = writePosition(buffer, writeHeader(buffer, offset, 1), position);
+      return offset;
+    }
+    case 'MultiLineString': {
+      const items = positions(c, 2);
+      buffer.writeUInt32LE(items.length, offset);
+      offset += 4;
+      for (const line of items)
+        offset = writePositions(buffer, writeHeader(buffer, offset, 2), line);
+      return offset;
+    }
+    case 'MultiPolygon': {
+      const items = positions(c, 3);
+      buffer.writeUInt32LE(items.length, offset);
+      offset += 4;
+      for (const polygon of items)
+        offset = writeRings(buffer, writeHeader(buffer, offset, 3), polygon);
+      return offset;
+    }
+    default: {
+      const parts = positions(geometry.geometries, 1);
+      buffer.writeUInt32LE(parts.length, offset);
+      offset += 4;
+      for (const part of parts) offset = writeGeometry(buffer, offset, part as GeoJsonGeometry);
+      return offset;
+    }
+  }
+}
