@@ -16,11 +16,6 @@ export type Ring = Float64Array;
 export function centreMask(rings: readonly Ring[], width: number, height: number): Uint8Array {
   const mask = new Uint8Array(width * height);
   const crossings: number[] = [];
-  const fill = (row: number, from: number, to: number) => {
-    const start = Math.max(0, from);
-    const end = Math.min(width - 1, to);
-    if (end >= start) mask.fill(1, row * width + start, row * width + end + 1);
-  };
   for (let row = 0; row < height; row++) {
     const y = row + 0.5;
     crossings.length = 0;
@@ -43,7 +38,7 @@ export function centreMask(rings: readonly Ring[], width: number, height: number
           [x1, y1, x2, y2] = [bx, by, ax, ay];
         } else {
           // A horizontal edge on the centre line: GDAL fills it when it runs right to left.
-          if (ax > bx) fill(row, Math.floor(bx + 0.5), Math.floor(ax + 0.5) - 1);
+          if (ax > bx) fillSpan(mask, width, row, Math.floor(bx + 0.5), Math.floor(ax + 0.5) - 1);
           continue;
         }
         if (y < y2 && y >= y1) crossings.push(((y - y1) * (x2 - x1)) / (y2 - y1) + x1);
@@ -51,10 +46,22 @@ export function centreMask(rings: readonly Ring[], width: number, height: number
     }
     crossings.sort((a, b) => a - b);
     for (let i = 0; i + 1 < crossings.length; i += 2) {
-      fill(row, Math.floor(crossings[i]! + 0.5), Math.floor(crossings[i + 1]! + 0.5) - 1);
+      fillSpan(
+        mask,
+        width,
+        row,
+        Math.floor(crossings[i]! + 0.5),
+        Math.floor(crossings[i + 1]! + 0.5) - 1,
+      );
     }
   }
   return mask;
+}
+
+function fillSpan(mask: Uint8Array, width: number, row: number, from: number, to: number): void {
+  const start = from < 0 ? 0 : from;
+  const end = to > width - 1 ? width - 1 : to;
+  for (let k = row * width + start, last = row * width + end; k <= last; k++) mask[k] = 1;
 }
 
 /**
@@ -188,14 +195,14 @@ function addEdge(
 
 /** The mean over x uniform in [lo, hi] of clamp(x - col, 0, 1) (x is linear in y on an edge). */
 function meanClamp(lo: number, hi: number, col: number): number {
-  if (hi - lo < 1e-15) return Math.min(1, Math.max(0, lo - col));
-  // Integral of clamp(x - col, 0, 1) over [lo, hi], divided by the length.
-  const integral = (x: number) => {
-    // Antiderivative G(x) of clamp(x - col, 0, 1).
-    const t = x - col;
-    if (t <= 0) return 0;
-    if (t <= 1) return (t * t) / 2;
-    return 0.5 + (t - 1);
-  };
-  return (integral(hi) - integral(lo)) / (hi - lo);
+  if (hi - lo < 1e-15) {
+    const t = lo - col;
+    return t < 0 ? 0 : t > 1 ? 1 : t;
+  }
+  return (clampIntegral(hi - col) - clampIntegral(lo - col)) / (hi - lo);
+}
+
+/** An antiderivative of clamp(t, 0, 1). */
+function clampIntegral(t: number): number {
+  return t <= 0 ? 0 : t <= 1 ? (t * t) / 2 : t - 0.5;
 }

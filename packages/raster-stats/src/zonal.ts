@@ -90,50 +90,46 @@ export async function* zonalStatistics(
       number,
     ];
     const total = dataset.featureCount;
-    for (const feature of dataset.features(vector.field)) {
+    const empty = computeStats(new Float64Array(0), [], band.nodata, wanted);
+    for (const feature of dataset.featuresWkb(vector.field)) {
       options.signal?.throwIfAborted();
-      const empty = computeStats(new Float64Array(0), [], band.nodata, wanted);
-      if (feature.geometry === null || feature.geometry.isEmpty()) {
-        yield { index: feature.index, label: feature.label, stats: empty };
-        continue;
+      let wkb = feature.wkb;
+      if (wkb !== null && transform !== null) {
+        const geometry = gdal.Geometry.fromWKB(wkb);
+        geometry.transform(transform);
+        wkb = geometry.toWKB();
       }
-      const geometry = feature.geometry;
-      if (transform !== null) geometry.transform(transform);
-      const shapes = readWkb(geometry.toWKB());
-      // To pixel space: columns right, rows down.
-      const toPixel = (ring: Float64Array) => {
-        const out = new Float64Array(ring.length);
-        for (let i = 0; i < ring.length; i += 2) {
-          out[i] = (ring[i]! - x0) / dx;
-          out[i + 1] = (ring[i + 1]! - y0) / dy;
-        }
-        return out;
-      };
-      const rings = shapes.polygons.flat().map(toPixel);
-      const points = shapes.points.map(toPixel);
+      const shapes = wkb === null ? null : readWkb(wkb);
+      const rings = shapes === null ? [] : shapes.polygons.flat();
+      const points = shapes === null ? [] : shapes.points;
+      // To pixel space (columns right, rows down), finding the window on the way.
       let minX = Infinity;
       let minY = Infinity;
       let maxX = -Infinity;
       let maxY = -Infinity;
-      for (const coordinates of [...rings, ...points]) {
+      for (const coordinates of rings.length > 0 ? rings : points) {
         for (let i = 0; i < coordinates.length; i += 2) {
-          minX = Math.min(minX, coordinates[i]!);
-          maxX = Math.max(maxX, coordinates[i]!);
-          minY = Math.min(minY, coordinates[i + 1]!);
-          maxY = Math.max(maxY, coordinates[i + 1]!);
+          const x = (coordinates[i]! - x0) / dx;
+          const y = (coordinates[i + 1]! - y0) / dy;
+          coordinates[i] = x;
+          coordinates[i + 1] = y;
+          if (x < minX) minX = x;
+          if (x > maxX) maxX = x;
+          if (y < minY) minY = y;
+          if (y > maxY) maxY = y;
         }
       }
       const col0 = Math.max(0, Math.floor(minX));
       const row0 = Math.max(0, Math.floor(minY));
       const col1 = Math.min(band.width, Math.floor(maxX) + 1);
       const row1 = Math.min(band.height, Math.floor(maxY) + 1);
-      if (col1 <= col0 || row1 <= row0) {
-        yield { index: feature.index, label: feature.label, stats: empty };
+      if (!(col1 > col0 && row1 > row0)) {
+        yield { index: feature.index, label: feature.label, stats: { ...empty } };
         continue;
       }
       const width = col1 - col0;
       const height = row1 - row0;
-      for (const coordinates of [...rings, ...points]) {
+      for (const coordinates of rings.length > 0 ? rings : points) {
         for (let i = 0; i < coordinates.length; i += 2) {
           coordinates[i]! -= col0;
           coordinates[i + 1]! -= row0;

@@ -1,0 +1,126 @@
+// raster-stats benchmark: `npm run bench -w @geoworks/raster-stats`.
+// Zonal statistics of 5,000 irregular polygons over a 10,000 x 10,000 float32 tiled GeoTIFF
+// (made by this script), by each reader and rule, against the time GDAL needs to read the
+// whole raster once. Target: within 2 times that read.
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import gdal from 'gdal-async';
+import { zonalStatistics, type RasterReader, type ZonalRule } from '../src/index.js';
+
+const SIZE = Number(process.env.BENCH_RASTER_SIZE ?? 10_000);
+const POLYGONS = Number(process.env.BENCH_POLYGONS ?? 5_000);
+const WIDTH_DEG = 50;
+const HEIGHT_DEG = 40;
+
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function makeRaster(path: string): void {
+  const dataset = gdal.open(path, 'w', 'GTiff', SIZE, SIZE, 1, gdal.GDT_Float32, [
+    'TILED=YES',
+    'BLOCKXSIZE=256',
+    'BLOCKYSIZE=256',
+  ]);
+  dataset.geoTransform = [0, WIDTH_DEG / SIZE, 0, HEIGHT_DEG, 0, -HEIGHT_DEG / SIZE];
+  dataset.srs = gdal.SpatialReference.fromEPSG(4326);
+  const band = dataset.bands.get(1);
+  band.noDataValue = -9999;
+  const rows = 256;
+  const strip = new Float32Array(SIZE * rows);
+  for (let row = 0; row < SIZE; row += rows) {
+    const height = Math.min(rows, SIZE - row);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < SIZE; x++) strip[y * SIZE + x] = ((x * 7 + (row + y) * 13) % 1000) / 10;
+    }
+    band.pixels.write(0, row, SIZE, height, strip.subarray(0, SIZE * height));
+  }
+  dataset.close();
+}
+
+async function makePolygons(path: string): Promise<void> {
+  const next = random(7);
+  const out = createWriteStream(path);
+  out.write('{"type": "FeatureCollection", "features": [\n');
+  for (let i = 0; i < POLYGONS; i++) {
+    const cx = 0.5 + next() * (WIDTH_DEG - 1);
+    const cy = 0.5 + next() * (HEIGHT_DEG - 1);
+    const radius = 0.05 + next() * 0.25;
+    const ring: number[][] = [];
+    for (let k = 0; k < 30; k++) {
+      const angle = (Math.PI * k) / 15;
+      const r = k % 2 === 0 ? radius : radius * 0.5;
+      ring.push([cx + r * Math.cos(angle), cy + r * Math.sin(angle)]);
+    }
+    ring.push(ring[0]!);
+    const feature = {
+      type: 'Feature',
+      properties: { id: i },
+      geometry: { type: 'Polygon', coordinates: [ring] },
+    };
+    if (!out.write(`${i === 0 ? '' : ',\n'}${JSON.stringify(feature)}`)) await once(out, 'drain');
+  }
+  out.end('\n]}\n');
+  await once(out, 'finish');
+}
+
+/** GDAL reading the whole band once into one array, as rasterio's `read(1)` does. */
+function gdalFullRead(path: string): number {
+  const started = performance.now();
+  const dataset = gdal.open(path);
+  const pixels = dataset.bands.get(1).pixels.read(0, 0, SIZE, SIZE) as Float32Array;
+  dataset.close();
+  if (pixels.length !== SIZE * SIZE) throw new Error('short read');
+  return (performance.now() - started) / 1000;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'raster-stats-bench-'));
+try {
+  const raster = join(dir, 'raster.tif');
+  const polygons = join(dir, 'polygons.geojson');
+  let started = performance.now();
+  makeRaster(raster);
+  await makePolygons(polygons);
+  console.log(
+    `raster-stats: ${POLYGONS} polygons over a ${SIZE} x ${SIZE} float32 tiled GeoTIFF (${(statSync(raster).size / 2 ** 20).toFixed(0)} MiB), made in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const baseline = Math.min(gdalFullRead(raster), gdalFullRead(raster));
+  console.log(`GDAL reading the whole raster once: ${baseline.toFixed(2)} s`);
+  const runs: [RasterReader, ZonalRule][] = process.env.BENCH_RUNS
+    ? (JSON.parse(process.env.BENCH_RUNS) as [RasterReader, ZonalRule][])
+    : [
+        ['geotiff', 'centre'],
+        ['gdal', 'centre'],
+        ['gdal', 'coverage'],
+        ['geotiff', 'coverage'],
+      ];
+  for (const [reader, rule] of runs) {
+    started = performance.now();
+    let count = 0;
+    let pixels = 0;
+    for await (const row of zonalStatistics(
+      { path: polygons, field: 'id' },
+      { path: raster },
+      { reader, rule },
+    )) {
+      count++;
+      pixels += row.stats.count ?? 0;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `${`${reader} reader, ${rule}`.padEnd(26)} ${seconds.toFixed(2).padStart(6)} s ${(count / seconds).toFixed(0).padStart(7)} polygons/s  ${(pixels / 1e6).toFixed(1)} M pixels counted  ${(seconds / baseline).toFixed(2)}x the full read  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+    );
+  }
+  console.log('target: within 2x the time GDAL needs to read the raster once');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
