@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import gdal from 'gdal-async';
-import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import { DatasetNotFoundError, gdalPath } from '@geoworks/geodata';
 import { BandOutOfRangeError, NotARasterError } from './errors.js';
 
@@ -86,6 +86,8 @@ export async function openRasterBand(
   };
   if (options.reader === 'geotiff') {
     try {
+      // geotiff.js loads only when asked for.
+      const { fromFile } = await import('geotiff');
       const tiff = await fromFile(path);
       const image = await tiff.getImage();
       dataset.close();
