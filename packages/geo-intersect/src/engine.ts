@@ -5,11 +5,13 @@ import {
   flatType,
   measureWkb,
   mollweideArea,
+  multiPolygonWkb,
   readWkb,
   transformToWgs84,
   type GeometryFamily,
 } from '@geoworks/geodata';
 import { cleanGeometry, keepFamily } from './geometry.js';
+import { intersectSimplePolygons } from './clip.js';
 import { relatePolygons, ringsBox, type Box } from './relate.js';
 
 /** One intersection: first feature index, second feature index, measure and WGS84 WKB. */
@@ -32,6 +34,8 @@ interface Target {
   geometry: gdal.Geometry;
   rings: Float64Array[];
   box: Box;
+  /** The ring, when the target is one polygon without holes (the JavaScript clipper's case). */
+  simple: Float64Array | null;
 }
 
 /**
@@ -63,9 +67,11 @@ export class IntersectionEngine {
       const wkb = Buffer.isBuffer(bytes)
         ? bytes
         : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const rings = readWkb(wkb).polygons.flat();
+      const polygons = readWkb(wkb).polygons;
+      const rings = polygons.flat();
       const box = ringsBox(rings);
-      this.#targets.push({ geometry: gdal.Geometry.fromWKB(wkb), rings, box });
+      const simple = polygons.length === 1 && rings.length === 1 ? rings[0]! : null;
+      this.#targets.push({ geometry: gdal.Geometry.fromWKB(wkb), rings, box, simple });
       boxes.push(box);
     }
     if (boxes.length === 0) {
@@ -105,6 +111,10 @@ export class IntersectionEngine {
     const own = geometry.toWKB();
     const shapes = readWkb(own);
     const polygonRings = this.#family === 'polygon' ? shapes.polygons.flat() : null;
+    const simple =
+      polygonRings !== null && shapes.polygons.length === 1 && polygonRings.length === 1
+        ? polygonRings[0]!
+        : null;
     const box = ringsBox(polygonRings ?? [...shapes.lines, ...shapes.points]);
     const candidates = this.#index
       .search(box.minX, box.minY, box.maxX, box.maxY)
@@ -127,6 +137,21 @@ export class IntersectionEngine {
         }
       } else if (!geometry.intersects(target.geometry)) {
         continue;
+      }
+      if (simple !== null && target.simple !== null) {
+        // Clean crossings of two simple polygons: no GEOS needed.
+        const rings = intersectSimplePolygons(simple, target.simple);
+        if (rings !== null) {
+          if (rings.length === 0) continue;
+          const polygons = rings.map((ring) => [ring]);
+          results.push({
+            first,
+            second,
+            measure: mollweideArea(polygons),
+            wkb: multiPolygonWkb(polygons),
+          });
+          continue;
+        }
       }
       const overlay = this.#overlay(geometry, target);
       if (overlay === null) continue;

@@ -106,3 +106,32 @@ export function asMultiPolygonWkb(wkb: Uint8Array): Buffer {
   }
   return Buffer.concat([header, wkb]);
 }
+
+/** WKB (little endian) of a MultiPolygon from polygons given as closed rings, exterior first. */
+export function multiPolygonWkb(polygons: readonly (readonly Float64Array[])[]): Buffer {
+  let size = 9;
+  for (const rings of polygons) {
+    size += 9;
+    for (const ring of rings) size += 4 + ring.length * 8;
+  }
+  const buffer = Buffer.allocUnsafe(size);
+  buffer.writeUInt8(1, 0);
+  buffer.writeUInt32LE(6, 1);
+  buffer.writeUInt32LE(polygons.length, 5);
+  let offset = 9;
+  for (const rings of polygons) {
+    buffer.writeUInt8(1, offset);
+    buffer.writeUInt32LE(3, offset + 1);
+    buffer.writeUInt32LE(rings.length, offset + 5);
+    offset += 9;
+    for (const ring of rings) {
+      buffer.writeUInt32LE(ring.length / 2, offset);
+      offset += 4;
+      for (let i = 0; i < ring.length; i++) {
+        buffer.writeDoubleLE(ring[i]!, offset);
+        offset += 8;
+      }
+    }
+  }
+  return buffer;
+}
