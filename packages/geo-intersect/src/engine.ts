@@ -6,20 +6,26 @@ import {
   measureWkb,
   mollweideArea,
   multiPolygonWkb,
+  positionsText,
   readWkb,
   transformToWgs84,
+  wkbToGeoJson,
   type GeometryFamily,
 } from '@geoworks/geodata';
 import { cleanGeometry, keepFamily } from './geometry.js';
 import { intersectSimplePolygons } from './clip.js';
 import { relatePolygons, ringsBox, type Box } from './relate.js';
 
-/** One intersection: first feature index, second feature index, measure and WGS84 WKB. */
+/**
+ * One intersection: first and second feature index, measure, and the WGS84 geometry as WKB or,
+ * when the output is GeoJSON, as GeoJSON text (made here, in parallel, rather than by the
+ * single process writing the file).
+ */
 export interface PairResult {
   first: number;
   second: number;
   measure: number;
-  wkb: Buffer;
+  geometry: Buffer | string;
 }
 
 export interface EngineSetup {
@@ -28,6 +34,8 @@ export interface EngineSetup {
   /** CRS of the first dataset's geometries as WKT; empty when it needs no reprojection. */
   firstSrsWkt: string;
   family: GeometryFamily;
+  /** What `PairResult.geometry` holds. */
+  geometry: 'wkb' | 'geojson';
 }
 
 interface Target {
@@ -49,10 +57,12 @@ export class IntersectionEngine {
   readonly #index: Flatbush | null;
   readonly #targets: (Target | null)[] = [];
   readonly #family: GeometryFamily;
+  readonly #asText: boolean;
   readonly #toWgs84: gdal.CoordinateTransformation | null;
 
   constructor(setup: EngineSetup) {
     this.#family = setup.family;
+    this.#asText = setup.geometry === 'geojson';
     this.#toWgs84 =
       setup.firstSrsWkt === ''
         ? null
@@ -121,7 +131,7 @@ export class IntersectionEngine {
       .sort((a, b) => a - b);
     const results: PairResult[] = [];
     let wholeMeasure: number | null = null;
-    let wholeWkb: Buffer | null = null;
+    let wholeGeometry: Buffer | string | null = null;
     for (const second of candidates) {
       const target = this.#targets[second];
       if (target === null || target === undefined) continue;
@@ -131,8 +141,8 @@ export class IntersectionEngine {
         if (relation === 'inside') {
           // The intersection is the polygon itself.
           wholeMeasure ??= mollweideArea(shapes.polygons);
-          wholeWkb ??= asMultiPolygonWkb(own);
-          results.push({ first, second, measure: wholeMeasure, wkb: wholeWkb });
+          wholeGeometry ??= this.#asText ? polygonsText(shapes.polygons) : asMultiPolygonWkb(own);
+          results.push({ first, second, measure: wholeMeasure, geometry: wholeGeometry });
           continue;
         }
       } else if (!geometry.intersects(target.geometry)) {
@@ -148,17 +158,26 @@ export class IntersectionEngine {
             first,
             second,
             measure: mollweideArea(polygons),
-            wkb: multiPolygonWkb(polygons),
+            geometry: this.#asText ? polygonsText(polygons) : multiPolygonWkb(polygons),
           });
           continue;
         }
       }
       const overlay = this.#overlay(geometry, target);
       if (overlay === null) continue;
-      results.push({ first, second, measure: measureWkb(overlay, this.#family), wkb: overlay });
+      results.push({
+        first,
+        second,
+        measure: measureWkb(overlay, this.#family),
+        geometry: this.#asText ? wkbToGeoJson(overlay) : overlay,
+      });
     }
     return results;
   }
+}
+
+function polygonsText(polygons: readonly (readonly Float64Array[])[]): string {
+  return `{"type": "MultiPolygon", "coordinates": [${polygons.map((rings) => `[${rings.map(positionsText).join(',')}]`).join(',')}]}`;
 }
 
 // Far outside any lon/lat query, for features without geometry (Flatbush needs one box each).

@@ -12,6 +12,7 @@ import {
   type DatasetMetadata,
   type FieldKind,
   type Label,
+  type VectorDataset,
 } from '@geoworks/geodata';
 import type { EngineSetup, PairResult } from './engine.js';
 import { SecondNotPolygonsError, UnsupportedGeometryError } from './errors.js';
@@ -80,10 +81,13 @@ export async function intersect(
     throw new InvalidInputError(`Unknown vector format ${String(format)}; use GeoJSON or GPKG`);
   options.signal?.throwIfAborted();
 
-  const firstDataset = openVector(first.path, { layer: first.layer });
-  let runner: BatchRunner | null = null;
+  // Worker processes start up while this process reads the inputs.
+  const pool = cpus === 0 ? null : ProcessPool.spawn(cpus);
+  let runner: BatchRunner | null = pool;
+  let firstDataset: VectorDataset | null = null;
   let writer: IntersectionVectorWriter | null = null;
   try {
+    firstDataset = openVector(first.path, { layer: first.layer });
     const family = firstDataset.family;
     if (family === null && firstDataset.featureCount > 0)
       throw new UnsupportedGeometryError(first.path);
@@ -112,14 +116,17 @@ export async function intersect(
           ? ''
           : firstDataset.srs.toWKT(),
       family: effectiveFamily,
+      geometry: format === 'GeoJSON' ? 'geojson' : 'wkb',
     };
-    runner = cpus === 0 ? new InProcessRunner(setup) : await ProcessPool.start(setup, cpus);
+    if (pool === null) runner = new InProcessRunner(setup);
+    else await pool.setup(setup);
     writer = createVectorWriter(`${stem}.${VECTOR_EXTENSIONS[format]}`, format, effectiveFamily, {
       from: fromKind,
       to: toKind,
     });
 
-    const activeRunner = runner;
+    const activeRunner = runner!;
+    const source = firstDataset;
     const activeWriter = writer;
     const firstLabels: Label[] = [];
     const seen = new Map<Label, number>();
@@ -138,7 +145,7 @@ export async function intersect(
         for (const result of results) {
           const fromLabel = firstLabels[result.first]!;
           const toLabel = secondLabels[result.second]!;
-          activeWriter.add(count++, fromLabel, toLabel, result.measure, result.wkb);
+          activeWriter.add(count++, fromLabel, toLabel, result.measure, result.geometry);
           yield [fromLabel, toLabel, result.measure] as [Label, Label, number];
         }
       };
@@ -149,7 +156,7 @@ export async function intersect(
           options.onProgress?.(total === 0 ? 1 : (next.last + 1) / total);
         }
       };
-      for (const feature of firstDataset.featuresWkb(first.field)) {
+      for (const feature of source.featuresWkb(first.field)) {
         if (options.signal?.aborted) throw new AbortedError('Intersection aborted');
         const previous = seen.get(feature.label);
         if (previous !== undefined) {
@@ -200,7 +207,7 @@ export async function intersect(
     throw error;
   } finally {
     runner?.close();
-    firstDataset.close();
+    firstDataset?.close();
   }
 }
 

@@ -40,45 +40,56 @@ export class ProcessPool implements BatchRunner {
 
   private constructor() {}
 
-  static async start(setup: EngineSetup, size: number): Promise<ProcessPool> {
+  /** Starts `size` worker processes now; they get their work with `setup()`. */
+  static spawn(size: number): ProcessPool {
     const pool = new ProcessPool();
     const entry = siblingModule(import.meta.url, 'worker-entry');
-    try {
-      await Promise.all(
-        Array.from({ length: size }, async () => {
-          const child = forkModule(entry, [], {
-            serialization: 'advanced',
-            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-          });
-          const slot: WorkerSlot = { child, pending: new Map() };
-          pool.#slots.push(slot);
-          await new Promise<void>((resolve, reject) => {
-            const onMessage = (message: FromWorker) => {
-              if (message.kind === 'ready') resolve();
-              else if (message.kind === 'error') reject(deserializeError(message.error));
-            };
-            child.once('message', onMessage);
-            child.once('exit', (code, signal) =>
-              reject(new Error(`intersection worker exited (${signal ?? code}) while starting`)),
-            );
-            child.send({ kind: 'setup', setup });
-          });
-          child.removeAllListeners('exit');
-          child.removeAllListeners('message');
-          child.on('message', (message: FromWorker) => pool.#receive(slot, message));
-          child.on('exit', (code, signal) =>
-            pool.#fail(
-              slot,
-              new Error(`an intersection worker process stopped (${signal ?? `exit ${code}`})`),
-            ),
-          );
-        }),
-      );
-    } catch (error) {
-      pool.close();
-      throw error;
+    for (let i = 0; i < size; i++) {
+      const child = forkModule(entry, [], {
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      pool.#slots.push({ child, pending: new Map() });
     }
     return pool;
+  }
+
+  /** Sends every worker the second dataset; resolves once all have indexed it. */
+  async setup(setup: EngineSetup): Promise<void> {
+    await Promise.all(
+      this.#slots.map(
+        (slot) =>
+          new Promise<void>((resolve, reject) => {
+            const { child } = slot;
+            const onMessage = (message: FromWorker) => {
+              if (message.kind === 'ready') done(resolve);
+              else if (message.kind === 'error')
+                done(() => reject(deserializeError(message.error)));
+            };
+            const onExit = (code: number | null, signal: string | null) =>
+              done(() =>
+                reject(new Error(`intersection worker exited (${signal ?? code}) while starting`)),
+              );
+            const done = (settle: () => void) => {
+              child.off('message', onMessage);
+              child.off('exit', onExit);
+              settle();
+            };
+            child.on('message', onMessage);
+            child.on('exit', onExit);
+            child.send({ kind: 'setup', setup });
+          }),
+      ),
+    );
+    for (const slot of this.#slots) {
+      slot.child.on('message', (message: FromWorker) => this.#receive(slot, message));
+      slot.child.on('exit', (code, signal) =>
+        this.#fail(
+          slot,
+          new Error(`an intersection worker process stopped (${signal ?? `exit ${code}`})`),
+        ),
+      );
+    }
   }
 
   run(batch: FeatureBatch): Promise<PairResult[]> {
@@ -118,9 +129,12 @@ export class ProcessPool implements BatchRunner {
   }
 }
 
+// Buffers come back as Uint8Array through the advanced serialization.
 function toBufferResult(result: PairResult): PairResult {
-  const wkb = result.wkb as Uint8Array;
-  return Buffer.isBuffer(wkb)
-    ? result
-    : { ...result, wkb: Buffer.from(wkb.buffer, wkb.byteOffset, wkb.byteLength) };
+  const geometry = result.geometry as Uint8Array | string;
+  if (typeof geometry === 'string' || Buffer.isBuffer(geometry)) return result;
+  return {
+    ...result,
+    geometry: Buffer.from(geometry.buffer, geometry.byteOffset, geometry.byteLength),
+  };
 }

@@ -4,8 +4,8 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import gdal from 'gdal-async';
 import {
-  readWkb,
   wgs84Srs,
+  wkbToGeoJson,
   type FieldKind,
   type GeometryFamily,
   type Label,
@@ -30,7 +30,14 @@ function fieldType(kind: FieldKind): string {
 /** The vector file of intersected geometries, in pandarus's schema, in WGS84. */
 export interface IntersectionVectorWriter {
   readonly path: string;
-  add(id: number, fromLabel: Label, toLabel: Label, measure: number, wkb: Buffer): void;
+  /** `geometry`: WKB, or for GeoJSON output the geometry's GeoJSON text (made by the workers). */
+  add(
+    id: number,
+    fromLabel: Label,
+    toLabel: Label,
+    measure: number,
+    geometry: Buffer | string,
+  ): void;
   /** Closes the file and moves it to `path`: the final name only ever holds a complete file. */
   finish(): Promise<string>;
   /** Closes and deletes the partial file. */
@@ -74,9 +81,16 @@ class GeoJsonWriter implements IntersectionVectorWriter {
       '"crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}, "features": [\n';
   }
 
-  add(id: number, fromLabel: Label, toLabel: Label, measure: number, wkb: Buffer): void {
+  add(
+    id: number,
+    fromLabel: Label,
+    toLabel: Label,
+    measure: number,
+    geometryInput: Buffer | string,
+  ): void {
     const properties = JSON.stringify({ id, from_label: fromLabel, to_label: toLabel, measure });
-    const geometry = geoJsonGeometry(wkb);
+    const geometry =
+      typeof geometryInput === 'string' ? geometryInput : wkbToGeoJson(geometryInput);
     this.#buffer += `${this.#first ? '' : ',\n'}{"type": "Feature", "properties": ${properties}, "geometry": ${geometry}}`;
     this.#first = false;
     if (this.#buffer.length > 1 << 20) this.#flush();
@@ -107,24 +121,6 @@ class GeoJsonWriter implements IntersectionVectorWriter {
   }
 }
 
-/** A Multi* GeoJSON geometry from WKB, written directly (GDAL's toJSON is slow per call). */
-function geoJsonGeometry(wkb: Buffer): string {
-  const { polygons, lines, points } = readWkb(wkb);
-  const pairs = (coordinates: Float64Array) => {
-    let text = '[';
-    for (let i = 0; i < coordinates.length; i += 2) {
-      text += `${i === 0 ? '' : ','}[${coordinates[i]},${coordinates[i + 1]}]`;
-    }
-    return `${text}]`;
-  };
-  if (polygons.length > 0) {
-    return `{"type": "MultiPolygon", "coordinates": [${polygons.map((rings) => `[${rings.map(pairs).join(',')}]`).join(',')}]}`;
-  }
-  if (lines.length > 0)
-    return `{"type": "MultiLineString", "coordinates": [${lines.map(pairs).join(',')}]}`;
-  return `{"type": "MultiPoint", "coordinates": [${points.map((point) => `[${point[0]},${point[1]}]`).join(',')}]}`;
-}
-
 /** Other formats (GeoPackage) through GDAL. */
 class GdalVectorWriter implements IntersectionVectorWriter {
   readonly path: string;
@@ -152,10 +148,20 @@ class GdalVectorWriter implements IntersectionVectorWriter {
     this.#layer.fields.add(new gdal.FieldDefn('measure', gdal.OFTReal));
   }
 
-  add(id: number, fromLabel: Label, toLabel: Label, measure: number, wkb: Buffer): void {
+  add(
+    id: number,
+    fromLabel: Label,
+    toLabel: Label,
+    measure: number,
+    geometry: Buffer | string,
+  ): void {
     const feature = new gdal.Feature(this.#layer);
     feature.fields.set({ id, from_label: fromLabel, to_label: toLabel, measure });
-    feature.setGeometry(gdal.Geometry.fromWKB(wkb));
+    feature.setGeometry(
+      typeof geometry === 'string'
+        ? gdal.Geometry.fromGeoJson(JSON.parse(geometry) as object)
+        : gdal.Geometry.fromWKB(geometry),
+    );
     this.#layer.features.add(feature);
   }
 

@@ -25,8 +25,10 @@ const polygon = (ring: Float64Array) => {
 function cell(points = 60): Float64Array {
   const ring: number[][] = [];
   for (let k = 0; k < points; k++) ring.push([k / points, 0.03 * Math.sin((Math.PI * k) / points)]);
-  for (let k = 0; k < points; k++) ring.push([1 + 0.03 * Math.sin((Math.PI * k) / points), k / points]);
-  for (let k = points; k > 0; k--) ring.push([k / points, 1 + 0.03 * Math.sin((Math.PI * k) / points)]);
+  for (let k = 0; k < points; k++)
+    ring.push([1 + 0.03 * Math.sin((Math.PI * k) / points), k / points]);
+  for (let k = points; k > 0; k--)
+    ring.push([k / points, 1 + 0.03 * Math.sin((Math.PI * k) / points)]);
   for (let k = points; k > 0; k--) ring.push([0.03 * Math.sin((Math.PI * k) / points), k / points]);
   return closed(ring);
 }

@@ -11,7 +11,7 @@ export {
 export { sha256File } from './hash.js';
 export { measure, measureWkb } from './measure.js';
 export { mollweideArea, mollweideLength, projectMollweide, ringArea } from './mollweide.js';
-export { asMultiPolygonWkb, multiPolygonWkb, readWkb } from './wkb.js';
+export { asMultiPolygonWkb, multiPolygonWkb, positionsText, readWkb, wkbToGeoJson } from './wkb.js';
 export type { WkbShapes } from './wkb.js';
 export { readResultFile, timestamp, writeResultFile } from './result-file.js';
 export type { DatasetMetadata, WriteResultOptions } from './result-file.js';
