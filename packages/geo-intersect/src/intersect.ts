@@ -17,8 +17,13 @@ import {
 import type { EngineSetup, PairResult } from './engine.js';
 import { SecondNotPolygonsError, UnsupportedGeometryError } from './errors.js';
 import { cleanGeometry } from './geometry.js';
-import { InProcessRunner, ProcessPool, type BatchRunner } from './pool.js';
-import type { FeatureBatch } from './protocol.js';
+import {
+  InProcessRunner,
+  spawnIntersectionPool,
+  toBuffer,
+  type BatchRunner,
+  type FeatureBatch,
+} from './pool.js';
 import {
   createVectorWriter,
   VECTOR_EXTENSIONS,
@@ -82,7 +87,7 @@ export async function intersect(
   options.signal?.throwIfAborted();
 
   // Worker processes start up while this process reads the inputs.
-  const pool = cpus === 0 ? null : ProcessPool.spawn(cpus);
+  const pool = cpus === 0 ? null : spawnIntersectionPool(cpus);
   let runner: BatchRunner | null = pool;
   let firstDataset: VectorDataset | null = null;
   let writer: IntersectionVectorWriter | null = null;
@@ -138,14 +143,15 @@ export async function intersect(
     // sorted by first index without holding them all; at most `maxInFlight` batches wait.
     async function* rows(): AsyncGenerator<[Label, Label, number]> {
       const inFlight: { last: number; results: Promise<PairResult[]> }[] = [];
-      let batch: FeatureBatch = { kind: 'batch', seq: 0, features: [] };
+      let batch: FeatureBatch = { features: [] };
       let batchBytes = 0;
-      let seq = 0;
       const emit = function* (results: PairResult[]) {
         for (const result of results) {
           const fromLabel = firstLabels[result.first]!;
           const toLabel = secondLabels[result.second]!;
-          activeWriter.add(count++, fromLabel, toLabel, result.measure, result.geometry);
+          const geometry =
+            typeof result.geometry === 'string' ? result.geometry : toBuffer(result.geometry);
+          activeWriter.add(count++, fromLabel, toLabel, result.measure, geometry);
           yield [fromLabel, toLabel, result.measure] as [Label, Label, number];
         }
       };
@@ -176,7 +182,7 @@ export async function intersect(
         batchBytes += wkb.length;
         if (batch.features.length >= BATCH_FEATURES || batchBytes >= BATCH_BYTES) {
           inFlight.push({ last: feature.index, results: activeRunner.run(batch) });
-          batch = { kind: 'batch', seq: ++seq, features: [] };
+          batch = { features: [] };
           batchBytes = 0;
           yield* drain(maxInFlight);
         }

@@ -1,32 +1,17 @@
-// A worker process of `intersect()`: builds the engine from the setup it is sent, then
-// answers each batch of first-dataset features with their intersections.
-import { serializeError } from '@geoworks/errors';
-import { IntersectionEngine, type EngineSetup } from './engine.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+// A worker process of `intersect()`: indexes the second dataset it is sent, then answers each
+// batch of first-dataset features with their intersections.
+import { serveProcessPool } from '@geoworks/workers';
+import { IntersectionEngine, type EngineSetup, type PairResult } from './engine.js';
+import { runBatch, type FeatureBatch } from './pool.js';
 
 let engine: IntersectionEngine | null = null;
-const send = (message: FromWorker) => process.send!(message);
 
-process.on('message', (message: ToWorker) => {
-  try {
-    if (message.kind === 'setup') {
-      engine = new IntersectionEngine(message.setup satisfies EngineSetup);
-      send({ kind: 'ready' });
-      return;
-    }
-    const results = message.features.flatMap(({ index, wkb }) =>
-      engine!.intersect(index, toBuffer(wkb)),
-    );
-    send({ kind: 'results', seq: message.seq, results });
-  } catch (error) {
-    send({ kind: 'error', error: serializeError(error) });
-  }
+serveProcessPool<EngineSetup, FeatureBatch, PairResult[]>({
+  setup(setup) {
+    engine = new IntersectionEngine(setup);
+  },
+  run(batch) {
+    if (engine === null) throw new Error('The worker has no setup yet');
+    return runBatch(engine, batch);
+  },
 });
-process.on('disconnect', () => process.exit(0));
-
-// Buffers arrive as Uint8Array through the advanced serialization.
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes)
-    ? bytes
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
