@@ -95,15 +95,16 @@ try {
   );
   const baseline = Math.min(gdalFullRead(raster), gdalFullRead(raster));
   console.log(`GDAL reading the whole raster once: ${baseline.toFixed(2)} s`);
-  const runs: [RasterReader, ZonalRule][] = process.env.BENCH_RUNS
-    ? (JSON.parse(process.env.BENCH_RUNS) as [RasterReader, ZonalRule][])
+  const runs: [RasterReader, ZonalRule, number][] = process.env.BENCH_RUNS
+    ? (JSON.parse(process.env.BENCH_RUNS) as [RasterReader, ZonalRule, number][])
     : [
-        ['geotiff', 'centre'],
-        ['gdal', 'centre'],
-        ['gdal', 'coverage'],
-        ['geotiff', 'coverage'],
+        ['gdal', 'centre', 0],
+        ['gdal', 'centre', 2],
+        ['gdal', 'coverage', 0],
+        ['gdal', 'coverage', 2],
+        ['geotiff', 'centre', 0],
       ];
-  for (const [reader, rule] of runs) {
+  for (const [reader, rule, cpus] of runs) {
     started = performance.now();
     let count = 0;
     let pixels = 0;
@@ -117,7 +118,7 @@ try {
     }
     const seconds = (performance.now() - started) / 1000;
     console.log(
-      `${`${reader} reader, ${rule}`.padEnd(26)} ${seconds.toFixed(2).padStart(6)} s ${(count / seconds).toFixed(0).padStart(7)} polygons/s  ${(pixels / 1e6).toFixed(1)} M pixels counted  ${(seconds / baseline).toFixed(2)}x the full read  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+      `${`${reader} reader, ${rule}, ${cpus === 0 ? 'in process' : `${cpus} workers`}`.padEnd(38)} ${seconds.toFixed(2).padStart(6)} s ${(count / seconds).toFixed(0).padStart(7)} polygons/s  ${(pixels / 1e6).toFixed(1)} M pixels counted  ${(seconds / baseline).toFixed(2)}x the full read  main process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
     );
   }
   console.log('target: within 2x the time GDAL needs to read the raster once');

@@ -4,25 +4,18 @@ import { InvalidInputError } from '@geoworks/errors';
 import {
   GeometryTypeError,
   openVector,
-  readWkb,
   sha256File,
   timestamp,
   wgs84Srs,
   writeResultFile,
   type Label,
 } from '@geoworks/geodata';
-import { openRasterBand, type RasterBand, type RasterReader } from './raster.js';
-import { centreMask, coverageFractions } from './rasterize.js';
-import { ALL_STATS, computeStats, DEFAULT_STATS, type StatName, type Stats } from './stats.js';
+import { ProcessPool, siblingModule } from '@geoworks/workers';
+import { ZonalEngine, type ZonalRule, type ZonalSetup } from './engine.js';
+import type { RasterReader } from './raster.js';
+import { ALL_STATS, DEFAULT_STATS, type StatName, type Stats } from './stats.js';
 
-/**
- * Which pixels count under a polygon:
- * - `centre`: pixels whose centre is inside, by GDAL's rule (rasterstats' default);
- * - `all-touched`: every pixel the polygon overlaps at all, plus the centre pixels;
- * - `coverage`: every overlapped pixel, weighted by the fraction covered (exactextract, and
- *   what pandarus_remote returned).
- */
-export type ZonalRule = 'centre' | 'all-touched' | 'coverage';
+export type { ZonalRule } from './engine.js';
 
 export interface VectorInput {
   path: string;
@@ -40,6 +33,11 @@ export interface ZonalOptions {
   stats?: readonly StatName[];
   rule?: ZonalRule;
   reader?: RasterReader;
+  /**
+   * Worker processes; 0 (default) computes in this process. Each worker opens the raster and
+   * takes batches of features; rows still come out in layer order.
+   */
+  cpus?: number;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
 }
@@ -66,8 +64,18 @@ export async function* zonalStatistics(
   if (!['centre', 'all-touched', 'coverage'].includes(rule)) {
     throw new InvalidInputError(`Unknown rule "${rule}"; use centre, all-touched or coverage`);
   }
+  const cpus = options.cpus ?? 0;
+  if (!(Number.isInteger(cpus) && cpus >= 0))
+    throw new InvalidInputError('cpus must be an integer >= 0');
   const dataset = openVector(vector.path, { layer: vector.layer });
-  let band: RasterBand | null = null;
+  let engine: ZonalEngine | null = null;
+  const pool =
+    cpus === 0
+      ? null
+      : ProcessPool.spawn<ZonalSetup, (Uint8Array | null)[], Stats[]>(
+          siblingModule(import.meta.url, 'worker-entry'),
+          cpus,
+        );
   try {
     const family = dataset.family;
     if (family === 'line' || (family === null && dataset.featureCount > 0)) {
@@ -76,21 +84,47 @@ export async function* zonalStatistics(
       );
     }
     dataset.labels(vector.field); // unique labels, checked before any work
-    band = await openRasterBand(raster.path, {
+    const setup: ZonalSetup = {
+      rasterPath: raster.path,
       band: raster.band ?? 1,
       reader: options.reader ?? 'auto',
-    });
-    const transform = vectorToRaster(dataset.srs, band.srs);
-    const [x0, dx, , y0, , dy] = band.geoTransform as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+      rule,
+      stats: wanted,
+    };
+    // Opened here too when workers compute: its errors (not a raster, no such band) come first.
+    engine = await ZonalEngine.open(setup);
+    const transform = vectorToRaster(dataset.srs, engine.band.srs);
+    const run =
+      pool === null
+        ? async (batch: (Uint8Array | null)[]) => {
+            const results: Stats[] = [];
+            for (const wkb of batch) results.push(await engine!.statsFor(wkb));
+            return results;
+          }
+        : (await pool.setup(setup), (batch: (Uint8Array | null)[]) => pool.run(batch));
     const total = dataset.featureCount;
-    const empty = computeStats(new Float64Array(0), [], band.nodata, wanted);
+    // Batches go out in order and come back in order: at most `maxInFlight` wait.
+    const maxInFlight = Math.max(1, 2 * cpus);
+    const inFlight: { features: { index: number; label: Label }[]; stats: Promise<Stats[]> }[] = [];
+    let features: { index: number; label: Label }[] = [];
+    let wkbs: (Uint8Array | null)[] = [];
+    const flush = () => {
+      inFlight.push({ features, stats: run(wkbs) });
+      features = [];
+      wkbs = [];
+    };
+    async function* drain(limit: number): AsyncGenerator<ZonalRow> {
+      while (inFlight.length > limit) {
+        const next = inFlight.shift()!;
+        const stats = await next.stats;
+        for (let i = 0; i < next.features.length; i++) {
+          const feature = next.features[i]!;
+          yield { index: feature.index, label: feature.label, stats: stats[i]! };
+        }
+        const last = next.features[next.features.length - 1];
+        if (last !== undefined) options.onProgress?.((last.index + 1) / total);
+      }
+    }
     for (const feature of dataset.featuresWkb(vector.field)) {
       options.signal?.throwIfAborted();
       let wkb = feature.wkb;
@@ -99,79 +133,20 @@ export async function* zonalStatistics(
         geometry.transform(transform);
         wkb = geometry.toWKB();
       }
-      const shapes = wkb === null ? null : readWkb(wkb);
-      const rings = shapes === null ? [] : shapes.polygons.flat();
-      const points = shapes === null ? [] : shapes.points;
-      // To pixel space (columns right, rows down), finding the window on the way.
-      let minX = Infinity;
-      let minY = Infinity;
-      let maxX = -Infinity;
-      let maxY = -Infinity;
-      for (const coordinates of rings.length > 0 ? rings : points) {
-        for (let i = 0; i < coordinates.length; i += 2) {
-          const x = (coordinates[i]! - x0) / dx;
-          const y = (coordinates[i + 1]! - y0) / dy;
-          coordinates[i] = x;
-          coordinates[i + 1] = y;
-          if (x < minX) minX = x;
-          if (x > maxX) maxX = x;
-          if (y < minY) minY = y;
-          if (y > maxY) maxY = y;
-        }
+      features.push({ index: feature.index, label: feature.label });
+      wkbs.push(wkb);
+      if (features.length >= (pool === null ? 1 : 32)) {
+        flush();
+        yield* drain(pool === null ? 0 : maxInFlight);
       }
-      const col0 = Math.max(0, Math.floor(minX));
-      const row0 = Math.max(0, Math.floor(minY));
-      const col1 = Math.min(band.width, Math.floor(maxX) + 1);
-      const row1 = Math.min(band.height, Math.floor(maxY) + 1);
-      if (!(col1 > col0 && row1 > row0)) {
-        yield { index: feature.index, label: feature.label, stats: { ...empty } };
-        continue;
-      }
-      const width = col1 - col0;
-      const height = row1 - row0;
-      for (const coordinates of rings.length > 0 ? rings : points) {
-        for (let i = 0; i < coordinates.length; i += 2) {
-          coordinates[i]! -= col0;
-          coordinates[i + 1]! -= row0;
-        }
-      }
-      const values = await band.read(col0, row0, width, height);
-      const weights = weightsFor(rule, rings, points, width, height);
-      yield {
-        index: feature.index,
-        label: feature.label,
-        stats: computeStats(values, weights, band.nodata, wanted),
-      };
-      options.onProgress?.((feature.index + 1) / total);
     }
+    if (features.length > 0) flush();
+    yield* drain(0);
   } finally {
-    await band?.close();
+    pool?.close();
+    await engine?.close();
     dataset.close();
   }
-}
-
-function weightsFor(
-  rule: ZonalRule,
-  rings: Float64Array[],
-  points: Float64Array[],
-  width: number,
-  height: number,
-): ArrayLike<number> {
-  if (points.length > 0) {
-    const weights = new Uint8Array(width * height);
-    for (const point of points) {
-      const col = Math.floor(point[0]!);
-      const row = Math.floor(point[1]!);
-      if (col >= 0 && col < width && row >= 0 && row < height) weights[row * width + col] = 1;
-    }
-    return weights;
-  }
-  if (rule === 'centre') return centreMask(rings, width, height);
-  const coverage = coverageFractions(rings, width, height);
-  if (rule === 'coverage') return coverage;
-  const touched = centreMask(rings, width, height);
-  for (let i = 0; i < touched.length; i++) if (coverage[i]! > 0) touched[i] = 1;
-  return touched;
 }
 
 /** The transformation from the vector's CRS to the raster's, or null when none is needed. */

@@ -73,6 +73,14 @@ describe('zonal statistics on the pandarus fixtures', () => {
     });
   }
 
+  it('gives the same rows, in order, from worker processes', async () => {
+    for (const rule of ['centre', 'coverage'] as const) {
+      const local = await collect(zonalStatistics(grid, range, { rule }));
+      const parallel = await collect(zonalStatistics(grid, range, { rule, cpus: 2 }));
+      expect(parallel).toEqual(local);
+    }
+  });
+
   it('counts every touched pixel with all-touched', async () => {
     const rows = await collect(
       zonalStatistics(grid, range, { rule: 'all-touched', stats: ['count', 'nodata'] }),
