@@ -1,0 +1,546 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { NotFoundError, serializeError } from '@geoworks/errors';
+import {
+  createJobQueue,
+  defineJobType,
+  type Job,
+  type JobQueue,
+  type LogLevel,
+  type QueueLogger,
+  type RedisBackendOptions,
+} from '@geoworks/job-queue';
+import { npyFromJson, writeNpz, type NpyArray } from '@geoworks/npz';
+import { siblingModule } from '@geoworks/workers';
+import { extractArchive, type ArchiveLimits } from './archive.js';
+import { CalculationPermissionError, JobConfigError, UnknownCalculationError } from './errors.js';
+import type { CalculationPayload, CalculationResult } from './handlers.js';
+import { parseJobIni } from './ini.js';
+import type { CalculationMode, ExportType, ParameterValue } from './modes/types.js';
+import { iniDefaults, resolveParameters } from './params.js';
+import { CalcStore, type CalcJob, type CalcOutput, type CalcStatus } from './store.js';
+
+/** Who asks: access rules of OpenQuake's LOCKDOWN mode. */
+export interface Actor {
+  name: string;
+  superuser: boolean;
+  /** The users whose jobs this actor may see (its groups' members); undefined: everybody's. */
+  visibleOwners?: readonly string[];
+}
+
+export interface CalcEngineOptions {
+  /** calc.sqlite, jobs.sqlite and the calc_<id> job folders live here. */
+  dataDir: string;
+  modes: readonly CalculationMode[];
+  /** Calculations at once; default 1. */
+  concurrency?: number;
+  /** Time limit of one calculation; default 24 h. */
+  timeoutMs?: number;
+  archiveLimits?: ArchiveLimits;
+  redis?: Omit<RedisBackendOptions, 'kind'>;
+  logger?: QueueLogger;
+  abortGraceMs?: number;
+}
+
+/** An uploaded file, already on disk. */
+export interface SubmittedFile {
+  name: string;
+  path: string;
+}
+
+export interface SubmitRequest {
+  owner: string;
+  /** Either the files themselves (job.ini and inputs)... */
+  files?: SubmittedFile[];
+  /** ...or a job.zip. */
+  archive?: string;
+  /** Which ini to run; default the first `*.ini`. */
+  jobIni?: string;
+  /** The parent job (`hazard_job_id`). */
+  parentId?: number | null;
+}
+
+/** A run that failed before it could start: its job exists, failed, with this traceback. */
+export class JobSubmitError extends Error {
+  readonly jobId: number;
+  readonly traceback: string[];
+  constructor(jobId: number, message: string, traceback: string[]) {
+    super(message);
+    this.name = 'JobSubmitError';
+    this.jobId = jobId;
+    this.traceback = traceback;
+  }
+}
+
+export interface LogRow {
+  time: Date;
+  level: string;
+  process: string;
+  message: string;
+}
+
+const LEVELS: Record<LogLevel, string> = {
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+  critical: 'CRITICAL',
+};
+
+const RUNNING: readonly CalcStatus[] = ['submitted', 'executing'];
+
+/**
+ * An OpenQuake-style calculation engine: jobs from a job.ini and its inputs (or a job.zip),
+ * run by calculation-mode plug-ins, each in its own process through the job queue, with its
+ * log, its GeoPackage datastore, its exports and its npz extracts. The server process is the
+ * only writer of calc.sqlite; results are recorded from the queue's events.
+ */
+export class CalcEngine {
+  readonly #store: CalcStore;
+  readonly #queue: JobQueue;
+  readonly #modes: Map<string, CalculationMode>;
+  readonly #dataDir: string;
+  readonly #options: CalcEngineOptions;
+
+  private constructor(store: CalcStore, queue: JobQueue, options: CalcEngineOptions) {
+    this.#store = store;
+    this.#queue = queue;
+    this.#options = options;
+    this.#dataDir = options.dataDir;
+    this.#modes = new Map(options.modes.map((mode) => [mode.name, mode]));
+    queue.on('started', (job) => this.#follow(job, 'executing'));
+    queue.on('finished', (job) => this.#follow(job, 'complete'));
+    queue.on('failed', (job) => this.#follow(job, 'failed'));
+    queue.on('aborted', (job) => this.#follow(job, 'aborted'));
+  }
+
+  static async open(options: CalcEngineOptions): Promise<CalcEngine> {
+    await mkdir(options.dataDir, { recursive: true });
+    const store = new CalcStore(join(options.dataDir, 'calc.sqlite'));
+    const queue = await createJobQueue({
+      backend:
+        options.redis === undefined
+          ? { kind: 'sqlite', file: join(options.dataDir, 'jobs.sqlite') }
+          : { kind: 'redis', ...options.redis },
+      jobTypes: [
+        defineJobType({
+          type: 'calculation',
+          isolation: 'process',
+          module: siblingModule(import.meta.url, 'handlers'),
+          exportName: 'runCalculation',
+          // Every job in its own, fresh process, as OpenQuake runs them.
+          maxJobsPerWorker: 1,
+          timeoutMs: options.timeoutMs ?? 24 * 3_600_000,
+        }),
+      ],
+      queues: { calculations: { concurrency: options.concurrency ?? 1 } },
+      abortGraceMs: options.abortGraceMs ?? 3000,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+    const engine = new CalcEngine(store, queue, options);
+    await engine.#reconcile();
+    return engine;
+  }
+
+  get modes(): CalculationMode[] {
+    return [...this.#modes.values()];
+  }
+
+  iniDefaults(): Record<string, ParameterValue> {
+    return iniDefaults(this.modes);
+  }
+
+  // ---- running --------------------------------------------------------------------------
+
+  /**
+   * OpenQuake's POST /v1/calc/run: the job row exists first; anything wrong after that fails
+   * the job with a CRITICAL log row and throws JobSubmitError (HTTP 500 with the traceback).
+   */
+  async submit(request: SubmitRequest): Promise<{ jobId: number }> {
+    const parentId = request.parentId ?? null;
+    const job = this.#store.createJob(request.owner, (id) => join(this.#dataDir, `calc_${id}`));
+    try {
+      await mkdir(job.dir, { recursive: true });
+      await this.#placeInputs(request, job.dir);
+      const { mode, description, params } = await this.#readJob(job.dir, request.jobIni);
+      const parent = this.#checkParent(mode, parentId);
+      this.#store.configure(job.id, { description, calculationMode: mode.name, params });
+      if (parent !== null) this.#store.setParent(job.id, parent.id);
+      const payload: CalculationPayload = {
+        jobId: job.id,
+        modeModule: mode.module,
+        modeExport: mode.exportName,
+        jobDir: job.dir,
+        datastorePath: this.datastorePath(job.id),
+        params,
+        parent:
+          parent === null
+            ? null
+            : {
+                id: parent.id,
+                mode: parent.calculationMode,
+                dir: parent.dir,
+                datastorePath: this.datastorePath(parent.id),
+                params: parent.params ?? {},
+                outputs: this.#store
+                  .outputs(parent.id)
+                  .map(({ key, name, files }) => ({ key, name, files })),
+              },
+      };
+      const queueJobId = await this.#queue.enqueue('calculation', payload);
+      this.#store.submitted(job.id, queueJobId);
+      return { jobId: job.id };
+    } catch (error) {
+      const message = (error as Error).message;
+      const traceback = (
+        serializeError(error).stack ?? `${(error as Error).name}: ${message}`
+      ).split('\n');
+      // The client sees the message first, as OpenQuake's tracebacks end with it.
+      this.#store.addLog(
+        job.id,
+        'CRITICAL',
+        `pid-${process.pid}`,
+        [message, ...traceback.slice(1)].join('\n'),
+      );
+      this.#store.setStatus(job.id, 'failed', { stopped: true });
+      throw new JobSubmitError(job.id, message, [message, ...traceback.slice(1)]);
+    }
+  }
+
+  /** POST /v1/calc/validate_zip: would this archive run? Nothing is kept. */
+  async validateArchive(
+    archive: string,
+    jobIni?: string,
+  ): Promise<{ valid: boolean; error_msg: string | null; error_line: null }> {
+    const dir = await mkdtemp(join(tmpdir(), 'calc-validate-'));
+    try {
+      await extractArchive(archive, dir, this.#options.archiveLimits);
+      await this.#readJob(dir, jobIni);
+      return { valid: true, error_msg: null, error_line: null };
+    } catch (error) {
+      if (error instanceof JobConfigError)
+        return { valid: false, error_msg: error.message, error_line: null };
+      throw error;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async #placeInputs(request: SubmitRequest, dir: string): Promise<void> {
+    if (request.archive !== undefined) {
+      await extractArchive(request.archive, dir, this.#options.archiveLimits);
+    }
+    for (const file of request.files ?? []) {
+      const name = basename(file.name.replaceAll('\\', '/'));
+      if (name === '' || name.startsWith('.'))
+        throw new JobConfigError(
+          `Bad input file name ${JSON.stringify(file.name)}`,
+          'BAD_FILE_NAME',
+        );
+      await copyFile(file.path, join(dir, name));
+    }
+  }
+
+  async #readJob(
+    dir: string,
+    jobIni?: string,
+  ): Promise<{
+    mode: CalculationMode;
+    description: string;
+    params: Record<string, ParameterValue>;
+  }> {
+    const iniName = jobIni ?? (await findIni(dir));
+    if (iniName === null)
+      throw new JobConfigError('There are no .ini files in the archive', 'NO_INI');
+    const iniPath = join(dir, basename(iniName));
+    if (!existsSync(iniPath))
+      throw new JobConfigError(`No such file: ${basename(iniName)}`, 'NO_SUCH_FILE');
+    const raw = parseJobIni(await readFile(iniPath, 'utf8'), basename(iniName));
+    const description = raw.description ?? '';
+    if (description.trim() === '')
+      throw new JobConfigError(
+        `${basename(iniName)}: description must not be empty`,
+        'NO_DESCRIPTION',
+      );
+    const modeName = raw.calculation_mode ?? '';
+    const mode = this.#modes.get(modeName);
+    if (mode === undefined) {
+      throw new JobConfigError(
+        `${basename(iniName)}: calculation_mode ${modeName === '' ? 'is missing' : `"${modeName}" is unknown`}; known: ${[...this.#modes.keys()].join(', ')}`,
+        'UNKNOWN_MODE',
+      );
+    }
+    return { mode, description, params: resolveParameters(raw, mode, dir, basename(iniName)) };
+  }
+
+  #checkParent(mode: CalculationMode, parentId: number | null): CalcJob | null {
+    if (mode.parentModes === undefined) {
+      if (parentId !== null)
+        throw new JobConfigError(
+          `calculation_mode ${mode.name} takes no hazard_job_id`,
+          'UNEXPECTED_PARENT',
+        );
+      return null;
+    }
+    if (parentId === null) {
+      throw new JobConfigError(
+        `calculation_mode ${mode.name} needs hazard_job_id: a ${mode.parentModes.join(' or ')} job`,
+        'MISSING_PARENT',
+      );
+    }
+    const parent = this.#store.job(parentId);
+    if (parent === null || parent.status === 'deleted')
+      throw new JobConfigError(`hazard_job_id: unknown job ${parentId}`, 'UNKNOWN_PARENT');
+    if (!mode.parentModes.includes(parent.calculationMode)) {
+      throw new JobConfigError(
+        `hazard_job_id: job ${parentId} is a ${parent.calculationMode} job, not ${mode.parentModes.join(' or ')}`,
+        'BAD_PARENT',
+      );
+    }
+    if (parent.status !== 'complete')
+      throw new JobConfigError(
+        `hazard_job_id: job ${parentId} is ${parent.status}, not complete`,
+        'BAD_PARENT',
+      );
+    return parent;
+  }
+
+  // ---- following the queue ---------------------------------------------------------------
+
+  #follow(queueJob: Job, status: CalcStatus): void {
+    if (queueJob.type !== 'calculation') return;
+    const job = this.#store.jobByQueueId(queueJob.id);
+    if (job === null || job.status === 'deleted') return;
+    if (status === 'complete') {
+      const result = queueJob.result as CalculationResult;
+      this.#store.addOutputs(
+        job.id,
+        result.outputs.map((output) => ({
+          ...output,
+          sizeMb: result.outputSizes[output.key] ?? 0,
+        })),
+      );
+      this.#store.setStatus(job.id, 'complete', { stopped: true, sizeMb: result.sizeMb });
+    } else if (status === 'executing') {
+      if (job.status === 'submitted') this.#store.setStatus(job.id, 'executing');
+    } else {
+      this.#store.setStatus(job.id, status, { stopped: true });
+    }
+  }
+
+  /** At start-up: what happened to jobs while the server was down (a restart fails running ones). */
+  async #reconcile(): Promise<void> {
+    for (const job of this.#store.runningJobs()) {
+      const queueJob = job.queueJobId === null ? null : await this.#queue.get(job.queueJobId);
+      if (queueJob === null) {
+        this.#store.setStatus(job.id, 'failed', { stopped: true });
+        continue;
+      }
+      if (queueJob.status === 'finished') this.#follow(queueJob, 'complete');
+      else if (queueJob.status === 'failed' || queueJob.status === 'aborted')
+        this.#follow(queueJob, queueJob.status);
+    }
+  }
+
+  // ---- reading ----------------------------------------------------------------------------
+
+  /** A job the actor may see, or UnknownCalculationError / CalculationPermissionError. */
+  job(id: number, actor?: Actor): CalcJob {
+    const job = this.#store.job(id);
+    if (job === null || job.status === 'deleted') throw new UnknownCalculationError(id);
+    if (actor !== undefined && !canSee(actor, job)) {
+      throw new CalculationPermissionError(`User ${actor.name} has no permission to see job ${id}`);
+    }
+    return job;
+  }
+
+  list(
+    filter: {
+      calculationMode?: string;
+      isRunning?: boolean;
+      startTime?: Date;
+      limit?: number;
+      offset?: number;
+    },
+    actor?: Actor,
+  ): CalcJob[] {
+    return this.#store.list({
+      ...filter,
+      limit: filter.limit ?? 100,
+      offset: filter.offset ?? 0,
+      ...(actor === undefined || actor.superuser || actor.visibleOwners === undefined
+        ? {}
+        : { owners: actor.visibleOwners }),
+    });
+  }
+
+  isRunning(job: CalcJob): boolean {
+    return RUNNING.includes(job.status);
+  }
+
+  /** Log rows `start` (inclusive) to `stop` (exclusive, null: to the end). */
+  async logs(id: number, start: number, stop: number | null): Promise<LogRow[]> {
+    const job = this.#store.job(id);
+    if (job === null) return [];
+    if (job.queueJobId === null) return this.#store.logs(id, start, stop);
+    const lines = await this.#queue.logs(job.queueJobId, {
+      start,
+      ...(stop === null ? {} : { end: stop }),
+    });
+    return lines.map((line) => ({
+      time: line.time,
+      level: LEVELS[line.level],
+      process: line.source,
+      message: line.message,
+    }));
+  }
+
+  async logSize(id: number): Promise<number> {
+    const job = this.#store.job(id);
+    if (job === null) return 0;
+    return job.queueJobId === null
+      ? this.#store.logCount(id)
+      : this.#queue.logCount(job.queueJobId);
+  }
+
+  /** The last CRITICAL message, as lines ([] when there is none). */
+  async traceback(id: number): Promise<string[]> {
+    const job = this.job(id);
+    if (job.queueJobId === null) return this.#store.lastCritical(id)?.split('\n') ?? [];
+    const count = await this.#queue.logCount(job.queueJobId);
+    // Failures are logged last: look at the tail only, however long the log.
+    const tail = await this.#queue.logs(job.queueJobId, { start: Math.max(0, count - 500) });
+    const critical = tail.reverse().find((line) => line.level === 'critical');
+    return critical?.message.split('\n') ?? [];
+  }
+
+  results(id: number, actor?: Actor): (CalcOutput & { exportTypes: ExportType[] })[] {
+    this.job(id, actor);
+    return this.#store
+      .outputs(id)
+      .map((output) => ({ ...output, exportTypes: Object.keys(output.files) as ExportType[] }));
+  }
+
+  /** The files of one output in one export type; NotFound text as OpenQuake answers it. */
+  exportFiles(
+    outputId: number,
+    exportType: string,
+    actor?: Actor,
+  ): { output: CalcOutput; job: CalcJob; files: string[] } {
+    const output = this.#store.output(outputId);
+    if (output === null) throw new UnknownCalculationError(outputId);
+    const job = this.job(output.jobId, actor);
+    const files = output.files[exportType as ExportType];
+    if (files === undefined || files.length === 0) {
+      throw new NotFoundError(`Nothing to export for export_type=${exportType}`, {
+        code: 'NOTHING_TO_EXPORT',
+      });
+    }
+    return { output, job, files: files.map((file) => join(job.dir, file)) };
+  }
+
+  datastorePath(id: number): string {
+    return join(this.#dataDir, `calc_${id}`, `calc_${id}.gpkg`);
+  }
+
+  /**
+   * `extract/<what>` as an npz: `oqparam` holds the job parameters as JSON bytes under `json`;
+   * an output key gives its table under `array`.
+   */
+  async extract(id: number, what: string, query: URLSearchParams, actor?: Actor): Promise<Buffer> {
+    const job = this.job(id, actor);
+    let entries: Record<string, NpyArray> | null = null;
+    if (what === 'oqparam') {
+      entries = {
+        json: npyFromJson({
+          ...job.params,
+          calculation_mode: job.calculationMode,
+          description: job.description,
+          hazard_calculation_id: job.parentId,
+        }),
+      };
+    } else {
+      const mode = this.#modes.get(job.calculationMode);
+      if (job.status === 'complete' && mode?.extract !== undefined) {
+        entries = await mode.extract(what, query, {
+          datastorePath: this.datastorePath(id),
+          params: job.params ?? {},
+        });
+      }
+    }
+    if (entries === null)
+      throw new NotFoundError(`Cannot extract "${what}" from job ${id}`, {
+        code: 'NOT_EXTRACTABLE',
+      });
+    return writeNpz(entries);
+  }
+
+  // ---- changing ---------------------------------------------------------------------------
+
+  /**
+   * POST /v1/calc/:id/abort. OpenQuake's answers: `{error}` (with 200) for an unknown or
+   * finished job, 403 for another user's job, else SIGINT to the job's process and `{success}`.
+   */
+  async abort(id: number, actor?: Actor): Promise<{ error: string } | { success: string }> {
+    const job = this.#store.job(id);
+    if (job === null || job.status === 'deleted') return { error: `Unknown job ${id}` };
+    if (!this.isRunning(job)) return { error: `Job ${id} is not running` };
+    if (actor !== undefined && !actor.superuser && actor.name !== job.owner) {
+      throw new CalculationPermissionError(
+        `User ${actor.name} has no permission to abort job ${id}`,
+      );
+    }
+    if (job.queueJobId === null) return { error: `PID for job ${id} not found in the database` };
+    const { job: ended } = await this.#queue.abort(
+      job.queueJobId,
+      `aborted by ${actor?.name ?? 'request'}`,
+    );
+    // The queue's event records it too; record now so the answer and the status agree.
+    if (ended.status === 'aborted') this.#store.setStatus(id, 'aborted', { stopped: true });
+    return { success: `Killing job ${id}` };
+  }
+
+  /** POST /v1/calc/:id/remove: soft delete and remove its files, unless other jobs use it. */
+  async remove(id: number, actor?: Actor): Promise<{ success: string }> {
+    const job = this.#store.job(id);
+    if (job === null || job.status === 'deleted') throw new UnknownCalculationError(id);
+    if (actor !== undefined && !actor.superuser && actor.name !== job.owner) {
+      throw new CalculationPermissionError(
+        `User ${actor.name} has no permission to remove job ${id}`,
+      );
+    }
+    const children = this.#store.children(id);
+    if (children.length > 0) {
+      throw new CalculationPermissionError(
+        `Job ${id} cannot be removed: job${children.length > 1 ? 's' : ''} ${children.map((child) => child.id).join(', ')} use${children.length > 1 ? '' : 's'} it as parent`,
+      );
+    }
+    if (this.isRunning(job) && job.queueJobId !== null)
+      await this.#queue.abort(job.queueJobId, 'removed');
+    this.#store.setStatus(id, 'deleted');
+    await rm(job.dir, { recursive: true, force: true });
+    return { success: String(id) };
+  }
+
+  host(): string {
+    return hostname();
+  }
+
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    await this.#queue.close({ graceMs: options.graceMs ?? 0 });
+    this.#store.close();
+  }
+}
+
+function canSee(actor: Actor, job: CalcJob): boolean {
+  if (actor.superuser || actor.visibleOwners === undefined) return true;
+  return actor.visibleOwners.includes(job.owner);
+}
+
+async function findIni(dir: string): Promise<string | null> {
+  const names = (await readdir(dir)).filter((name) => name.toLowerCase().endsWith('.ini')).sort();
+  // job.ini first, as OpenQuake prefers it.
+  return names.includes('job.ini') ? 'job.ini' : (names[0] ?? null);
+}

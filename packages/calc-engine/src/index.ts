@@ -1,0 +1,33 @@
+export { CalcEngine, JobSubmitError } from './engine.js';
+export type { Actor, CalcEngineOptions, LogRow, SubmitRequest, SubmittedFile } from './engine.js';
+export type { CalcJob, CalcOutput, CalcStatus } from './store.js';
+export { CalculationPermissionError, JobConfigError, UnknownCalculationError } from './errors.js';
+export { extractArchive, safeTarget, DEFAULT_LIMITS } from './archive.js';
+export type { ArchiveLimits } from './archive.js';
+export { isFileKey, parseJobIni } from './ini.js';
+export { iniDefaults } from './params.js';
+export { validateXml } from './xml.js';
+export type { XmlValidation } from './xml.js';
+export { defineCalculationMode } from './modes/types.js';
+export type {
+  CalculationMode,
+  ExportType,
+  ExtractContext,
+  OutputSpec,
+  ParameterSpec,
+  ParameterType,
+  ParameterValue,
+  ParentJob,
+  ProducedOutput,
+  RunContext,
+} from './modes/types.js';
+export { intersectionMode } from './modes/intersection.js';
+export { remainingMode } from './modes/remaining.js';
+export { rasterStatsMode } from './modes/raster-stats.js';
+
+import { intersectionMode } from './modes/intersection.js';
+import { rasterStatsMode } from './modes/raster-stats.js';
+import { remainingMode } from './modes/remaining.js';
+
+/** The calculation modes this package ships. */
+export const BUILT_IN_MODES = [intersectionMode, remainingMode, rasterStatsMode];
