@@ -1,0 +1,81 @@
+import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ZipArchive } from 'archiver';
+import { createLogger } from '@geoworks/service-kit';
+import { pandarusFixture } from '@geoworks/test-fixtures';
+import { start } from '../src/server.js';
+import { slowMode } from './fixtures/slow-mode.js';
+
+export type Server = Awaited<ReturnType<typeof start>>;
+
+export async function startServer(
+  env: Record<string, string> = {},
+): Promise<{ server: Server; dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'calc-server-'));
+  const server = await start({
+    env: { CALC_SERVER_PORT: '0', CALC_SERVER_DATA_DIR: dataDir, ...env },
+    logger: createLogger({ level: 'silent' }),
+    extraModes: [slowMode],
+  });
+  return { server, dataDir };
+}
+
+export async function zipOf(files: Record<string, string | { path: string }>): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'calc-zip-'));
+  const path = join(dir, 'job.zip');
+  const archive = new ZipArchive();
+  const done = pipeline(archive, createWriteStream(path));
+  for (const [name, content] of Object.entries(files)) {
+    archive.append(typeof content === 'string' ? content : readFileSync(content.path), { name });
+  }
+  await archive.finalize();
+  await done;
+  return readFileSync(path);
+}
+
+export const gridIni = `[general]
+description = Grid x square
+calculation_mode = intersection
+
+[inputs]
+first_file = grid.geojson
+first_field = name
+second_file = square.geojson
+second_field = name
+cpus = 0
+`;
+
+export const gridFiles = {
+  'grid.geojson': { path: pandarusFixture('grid.geojson') },
+  'square.geojson': { path: pandarusFixture('square.geojson') },
+};
+
+export async function postArchive(
+  url: string,
+  archive: Buffer,
+  fields: Record<string, string> = {},
+  cookie?: string,
+) {
+  const form = new FormData();
+  form.append('archive', new Blob([archive]), 'job.zip');
+  for (const [key, value] of Object.entries(fields)) form.append(key, value);
+  return fetch(url, {
+    method: 'POST',
+    body: form,
+    headers: cookie === undefined ? {} : { cookie },
+  });
+}
+
+export async function waitStatus(base: string, id: number, cookie?: string): Promise<string> {
+  for (let i = 0; i < 600; i++) {
+    const response = await fetch(`${base}/v1/calc/${id}/status`, {
+      headers: cookie === undefined ? {} : { cookie },
+    });
+    const { status } = (await response.json()) as { status: string };
+    if (['complete', 'failed', 'aborted'].includes(status)) return status;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`job ${id} did not end`);
+}

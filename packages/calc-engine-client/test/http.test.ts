@@ -1,0 +1,205 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { AbortedError, UnavailableError } from '@geoworks/errors';
+import { describe, expect, it } from 'vitest';
+import {
+  CalcEngineClient,
+  EngineConnectionError,
+  EngineTimeoutError,
+  EngineUpstreamError,
+  JobRunError,
+} from '../src/index.js';
+import { clientOf, fakeEngine, INPUTS, JOB_INI, sleep, until } from './helpers/setup.js';
+import { makeZip } from './helpers/zip.js';
+
+const archive = makeZip({ 'job.ini': JOB_INI, ...INPUTS });
+
+describe('retries', () => {
+  it.each([502, 503, 504])('retries a GET answered %i, then succeeds', async (status) => {
+    const engine = await fakeEngine();
+    engine.faults.push({ path: '/v1/calc/list', status, times: 2 });
+    const client = clientOf(engine, { retries: 3 });
+    expect(await client.list()).toEqual([]);
+    expect(engine.count('/v1/calc/list')).toBe(3);
+  });
+
+  it('retries a GET whose connection drops', async () => {
+    const engine = await fakeEngine();
+    engine.addJob({ status: 'complete' });
+    engine.faults.push({ path: '/v1/calc/1/status', destroy: true, times: 2 });
+    const client = clientOf(engine, { retries: 2 });
+    expect((await client.status(1)).status).toBe('complete');
+    expect(engine.count('/v1/calc/1/status')).toBe(3);
+  });
+
+  it('gives up after `retries` retries with the last error', async () => {
+    const engine = await fakeEngine();
+    engine.faults.push({ path: '/v1/engine_version', status: 503, times: 10 });
+    const client = clientOf(engine, { retries: 2 });
+    const error = await client.engineVersion().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineUpstreamError);
+    expect((error as EngineUpstreamError).status).toBe(503);
+    expect(engine.count('/v1/engine_version')).toBe(3);
+
+    engine.faults.push({ path: '/v1/available_gsims', destroy: true, times: 10 });
+    const dropped = await client.availableGsims().catch((e: unknown) => e);
+    expect(dropped).toBeInstanceOf(EngineConnectionError);
+    expect(dropped).toBeInstanceOf(UnavailableError);
+    expect((dropped as EngineConnectionError).status).toBeUndefined();
+    expect(engine.count('/v1/available_gsims')).toBe(3);
+  });
+
+  it('never retries a 500 or a 404', async () => {
+    const engine = await fakeEngine();
+    engine.faults.push({ path: '/v1/ini_defaults', status: 500, times: 5 });
+    const client = clientOf(engine, { retries: 3 });
+    await expect(client.iniDefaults()).rejects.toBeInstanceOf(EngineUpstreamError);
+    await expect(client.status(5)).rejects.toThrow(/Not Found/);
+    expect(engine.count('/v1/ini_defaults')).toBe(1);
+    expect(engine.count('/v1/calc/5/status')).toBe(1);
+  });
+
+  it('never retries run: not on 503, not on a dropped connection', async () => {
+    const engine = await fakeEngine();
+    const client = clientOf(engine, { retries: 3 });
+    engine.faults.push({ path: '/v1/calc/run', status: 503, times: 5 });
+    await expect(client.run({ archive })).rejects.toBeInstanceOf(EngineUpstreamError);
+    expect(engine.count('/v1/calc/run')).toBe(1);
+
+    engine.faults.splice(0);
+    engine.faults.push({ path: '/v1/calc/run', destroy: true, times: 5 });
+    await expect(client.run({ archive })).rejects.toBeInstanceOf(EngineConnectionError);
+    expect(engine.count('/v1/calc/run')).toBe(2);
+    expect(engine.jobs.size).toBe(0);
+  });
+
+  it('never retries abort or remove on a dropped connection', async () => {
+    const engine = await fakeEngine();
+    engine.addJob({ status: 'executing', pid: 1 });
+    engine.faults.push(
+      { path: '/v1/calc/1/abort', destroy: true, times: 5 },
+      { path: '/v1/calc/1/remove', destroy: true, times: 5 },
+    );
+    const client = clientOf(engine, { retries: 3 });
+    await expect(client.abort(1)).rejects.toBeInstanceOf(EngineConnectionError);
+    await expect(client.remove(1)).rejects.toBeInstanceOf(EngineConnectionError);
+    expect(engine.count('/v1/calc/1/abort')).toBe(1);
+    expect(engine.count('/v1/calc/1/remove')).toBe(1);
+  });
+
+  it('backs off exponentially with jitter', async () => {
+    const engine = await fakeEngine();
+    engine.faults.push({ path: '/v1/calc/list', status: 503, times: 3 });
+    const client = new CalcEngineClient({
+      url: engine.url,
+      retries: 3,
+      retryBaseDelayMs: 40,
+      retryMaxDelayMs: 1000,
+    });
+    const started = Date.now();
+    await client.list();
+    const times = engine.requests.map((request) => request.path);
+    expect(times).toHaveLength(4);
+    // Delays are from half to all of 40, 80, 160 ms: at least 140 ms in all, at most 280 + slack.
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(135);
+    expect(elapsed).toBeLessThan(1500);
+  });
+
+  it('reports a server that is not there as EngineConnectionError', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as AddressInfo;
+        server.close(() => resolve(free));
+      });
+    });
+    const client = new CalcEngineClient({
+      url: `http://127.0.0.1:${port}`,
+      retries: 1,
+      retryBaseDelayMs: 5,
+    });
+    const error = await client.list().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineConnectionError);
+    expect((error as Error).message).toMatch(/ECONNREFUSED/);
+    expect((error as EngineConnectionError).url).toBe(`http://127.0.0.1:${port}/v1/calc/list`);
+  });
+});
+
+describe('timeouts and cancellation', () => {
+  it('fails a slow call with EngineTimeoutError, not retried', async () => {
+    const engine = await fakeEngine();
+    engine.faults.push({ path: '/v1/calc/list', delayMs: 300, times: 5 });
+    const client = clientOf(engine, { timeoutMs: 60, retries: 3 });
+    const error = await client.list().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineTimeoutError);
+    expect((error as EngineTimeoutError).timeoutMs).toBe(60);
+    expect((error as Error).message).toMatch(
+      /No answer within 60 ms \(GET http.*\/v1\/calc\/list\)/,
+    );
+    expect(engine.count('/v1/calc/list')).toBe(1);
+    // A call may have its own timeout.
+    engine.faults.splice(0);
+    engine.faults.push({ path: '/v1/calc/list', delayMs: 100 });
+    expect(await client.list({ timeoutMs: 1000 })).toEqual([]);
+  });
+
+  it('cancels a call with its AbortSignal', async () => {
+    const engine = await fakeEngine();
+    engine.faults.push({ path: '/v1/calc/list', delayMs: 500 });
+    const client = clientOf(engine);
+    const controller = new AbortController();
+    const listing = client.list({ signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('user gave up')), 50);
+    const error = await listing.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AbortedError);
+    expect((error as Error).cause).toEqual(new Error('user gave up'));
+  });
+
+  it('cancels the backoff between retries too', async () => {
+    const engine = await fakeEngine();
+    engine.faults.push({ path: '/v1/calc/list', status: 503, times: 5 });
+    const client = new CalcEngineClient({ url: engine.url, retryBaseDelayMs: 5000 });
+    const controller = new AbortController();
+    const listing = client.list({ signal: controller.signal });
+    await until(() => engine.count('/v1/calc/list') === 1);
+    await sleep(50); // now in the backoff (2.5 to 5 s)
+    const started = Date.now();
+    controller.abort();
+    await expect(listing).rejects.toBeInstanceOf(AbortedError);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(engine.count('/v1/calc/list')).toBe(1);
+  });
+
+  it('keeps run failures typed through everything', async () => {
+    const engine = await fakeEngine();
+    const client = clientOf(engine);
+    await expect(client.run({ archive: makeZip({ 'x.txt': '' }) })).rejects.toBeInstanceOf(
+      JobRunError,
+    );
+  });
+});
+
+describe('client options', () => {
+  it('keeps a path prefix of the server URL', async () => {
+    const seen: string[] = [];
+    const client = new CalcEngineClient({
+      url: 'http://engine.example/oq',
+      fetch: async (input) => {
+        seen.push(String(input));
+        return new Response('3.21.0', { headers: { 'content-type': 'text/plain' } });
+      },
+    });
+    expect(await client.engineVersion()).toBe('3.21.0');
+    expect(seen).toEqual(['http://engine.example/oq/v1/engine_version']);
+    expect(client.url).toBe('http://engine.example/oq/');
+  });
+
+  it('refuses bad options', () => {
+    expect(() => new CalcEngineClient({ url: 'not a url' })).toThrow(/Invalid server URL/);
+    expect(() => new CalcEngineClient({ url: 'ftp://x' })).toThrow(/http/);
+    expect(() => new CalcEngineClient({ url: 'http://x', retries: -1 })).toThrow(/retries/);
+    expect(() => new CalcEngineClient({ url: 'http://x', timeoutMs: 0 })).toThrow(/timeoutMs/);
+    expect(() => new CalcEngineClient({ url: 'http://x', password: 'p' })).toThrow(/username/);
+  });
+});
