@@ -42,6 +42,8 @@ export interface CalcEngineOptions {
   redis?: Omit<RedisBackendOptions, 'kind'>;
   logger?: QueueLogger;
   abortGraceMs?: number;
+  /** Log rows kept per job; later ones are dropped (with a note). Default 2,000,000. */
+  maxLogLines?: number;
 }
 
 /** An uploaded file, already on disk. */
@@ -137,6 +139,7 @@ export class CalcEngine {
       ],
       queues: { calculations: { concurrency: options.concurrency ?? 1 } },
       abortGraceMs: options.abortGraceMs ?? 3000,
+      maxLogLinesPerJob: options.maxLogLines ?? 2_000_000,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     const engine = new CalcEngine(store, queue, options);

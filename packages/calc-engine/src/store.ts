@@ -96,6 +96,8 @@ CREATE INDEX IF NOT EXISTS output_by_job ON output (oq_job_id);
 /** The server's own database (OpenQuake's job, log and output tables); one writer, the server. */
 export class CalcStore {
   readonly #db: Database.Database;
+  /** Prepared statements by SQL text: lists are built from a few shapes, reused often. */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -198,10 +200,13 @@ export class CalcStore {
       where.push(`user_name IN (${filter.owners.map(() => '?').join(', ') || "''"})`);
       params.push(...filter.owners);
     }
-    const rows = this.#db
-      .prepare(`SELECT * FROM job WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ? OFFSET ?`)
-      .all(...params, filter.limit, filter.offset) as JobRow[];
-    return rows.map(toJob);
+    const sql = `SELECT * FROM job WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ? OFFSET ?`;
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return (statement.all(...params, filter.limit, filter.offset) as JobRow[]).map(toJob);
   }
 
   children(id: number): CalcJob[] {

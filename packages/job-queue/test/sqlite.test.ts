@@ -147,6 +147,31 @@ describe('sqlite backend', () => {
     }
   });
 
+  it('keeps at most maxLogLinesPerJob lines and says so once', async () => {
+    const chatty = defineJobType({
+      type: 'chatty',
+      handler: (_payload: unknown, context) => {
+        for (let i = 0; i < 10; i++) context.log.info(`line ${i}`);
+      },
+    });
+    const queue = await createJobQueue({ jobTypes: [chatty], maxLogLinesPerJob: 5 });
+    try {
+      const id = await queue.enqueue('chatty', {});
+      await queue.wait(id);
+      expect((await queue.logs(id)).map((line) => line.message)).toEqual([
+        'line 0',
+        'line 1',
+        'line 2',
+        'line 3',
+        'line 4',
+        'Log limit of 5 lines reached; later lines are dropped',
+      ]);
+      expect(await queue.logCount(id)).toBe(6);
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('rejects calls after close', async () => {
     const queue = await createJobQueue({ jobTypes: [echo] });
     await queue.close();

@@ -561,28 +561,24 @@ export class SqliteJobQueue extends BaseJobQueue {
     this.#processed.set(queue, (this.#processed.get(queue) ?? 0) + 1);
   }
 
+  /**
+   * One log line at the next index, the last index being read through the primary key (O(log n)
+   * however long the log). Past the limit lines are dropped; the first dropped one leaves a note.
+   */
   #appendLog(id: string, level: LogLevel, source: string, message: string): void {
-    const row = this.#sql.appendLog.get(
-      id,
-      Date.now(),
-      level,
-      source,
-      message,
-      id,
-      this.#options.maxLogLinesPerJob,
-    ) as { idx: number } | undefined;
-    if (row === undefined) return; // over the per-job limit: dropped, and said once below
-    if (row.idx === this.#options.maxLogLinesPerJob - 1) {
-      this.#sql.appendLog.run(
-        id,
-        Date.now(),
-        'warn',
-        'queue',
-        `Log limit of ${this.#options.maxLogLinesPerJob} lines reached; later lines are dropped`,
-        id,
-        this.#options.maxLogLinesPerJob + 1,
-      );
-    }
+    const limit = this.#options.maxLogLinesPerJob;
+    this.#db
+      .transaction(() => {
+        const last = this.#sql.lastLogIndex.get(id) as { idx: number } | undefined;
+        const next = last === undefined ? 0 : last.idx + 1;
+        if (next < limit) {
+          this.#sql.insertLog.run(id, next, Date.now(), level, source, message);
+        } else if (next === limit) {
+          const note = `Log limit of ${limit} lines reached; later lines are dropped`;
+          this.#sql.insertLog.run(id, next, Date.now(), 'warn', 'queue', note);
+        }
+      })
+      .immediate();
   }
 
   #require(id: string): Job {
@@ -644,16 +640,15 @@ function prepareStatements(db: Database.Database) {
     requestAbort: db.prepare(
       "UPDATE jobs SET abort_requested = ? WHERE id = ? AND status = 'started'",
     ),
-    appendLog: db.prepare(
-      `INSERT INTO job_logs (job_id, idx, time, level, source, message)
-       SELECT ?, COALESCE(MAX(idx) + 1, 0), ?, ?, ?, ? FROM job_logs WHERE job_id = ?
-       HAVING COALESCE(MAX(idx) + 1, 0) < ?
-       RETURNING idx`,
+    lastLogIndex: db.prepare('SELECT idx FROM job_logs WHERE job_id = ? ORDER BY idx DESC LIMIT 1'),
+    insertLog: db.prepare(
+      'INSERT INTO job_logs (job_id, idx, time, level, source, message) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     logs: db.prepare(
       'SELECT idx, time, level, source, message FROM job_logs WHERE job_id = ? AND idx >= ? AND idx < ? ORDER BY idx',
     ),
-    logCount: db.prepare('SELECT COUNT(*) AS n FROM job_logs WHERE job_id = ?'),
+    // Indices run from 0 without gaps: the last one gives the count through the primary key.
+    logCount: db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM job_logs WHERE job_id = ?'),
     counts: db.prepare(
       "SELECT queue, status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'started') GROUP BY queue, status",
     ),
