@@ -35,7 +35,7 @@ export interface ListFilter {
   calculationMode?: string;
   isRunning?: boolean;
   startTime?: Date;
-  /** Only these owners (access control); undefined: everybody's. */
+  /** Only these owners (access control); undefined: everybody's. Listed jobs have `params: null`. */
   owners?: readonly string[];
   limit: number;
   offset: number;
@@ -55,6 +55,9 @@ interface JobRow {
   params: string | null;
   queue_job_id: string | null;
 }
+
+const LIST_COLUMNS =
+  'id, description, user_name, calculation_mode, hazard_calculation_id, status, start_time, stop_time, ds_calc_dir, size_mb, NULL AS params, queue_job_id';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS job (
@@ -200,13 +203,15 @@ export class CalcStore {
       where.push(`user_name IN (${filter.owners.map(() => '?').join(', ') || "''"})`);
       params.push(...filter.owners);
     }
-    const sql = `SELECT * FROM job WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ? OFFSET ?`;
+    // Lists carry no parameters: not reading (and parsing) them keeps pages of 100 cheap.
+    const sql = `SELECT ${LIST_COLUMNS} FROM job WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ? OFFSET ?`;
     let statement = this.#statements.get(sql);
     if (statement === undefined) {
-      statement = this.#db.prepare(sql);
+      // Rows as arrays: about twice as fast as objects for a page of 100.
+      statement = this.#db.prepare(sql).raw();
       this.#statements.set(sql, statement);
     }
-    return (statement.all(...params, filter.limit, filter.offset) as JobRow[]).map(toJob);
+    return (statement.all(...params, filter.limit, filter.offset) as unknown[][]).map(listRowToJob);
   }
 
   children(id: number): CalcJob[] {
@@ -320,6 +325,39 @@ function toOutput(row: OutputRow): CalcOutput {
     key: row.ds_key,
     sizeMb: row.size_mb,
     files: JSON.parse(row.files) as ProducedOutput['files'],
+  };
+}
+
+/** A row of LIST_COLUMNS, in that order. */
+function listRowToJob(row: unknown[]): CalcJob {
+  const [id, description, owner, mode, parent, status, start, stop, dir, size, , queueJobId] =
+    row as [
+      number,
+      string,
+      string,
+      string,
+      number | null,
+      CalcStatus,
+      number,
+      number | null,
+      string,
+      number | null,
+      null,
+      string | null,
+    ];
+  return {
+    id,
+    description,
+    owner,
+    calculationMode: mode,
+    parentId: parent,
+    status,
+    startTime: new Date(start),
+    stopTime: stop === null ? null : new Date(stop),
+    dir,
+    sizeMb: size,
+    params: null,
+    queueJobId,
   };
 }
 
