@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Checks the workspace's shape, so it stays what the README says it is:
-// - every project in packages/ and apps/ is named @geoworks/<folder>, tagged type:lib or
+// - every project in packages/ and apps/ is named @geoworks/<folder> (an app whose folder
+//   matches a library's: @geoworks/<folder>-app), tagged type:lib or
 //   type:app by where it lives, has the build/test/lint/typecheck scripts and a README;
 // - libraries expose one entry point, src/index.ts;
 // - nothing depends on an app, and workspace dependencies have no cycles.
@@ -28,8 +29,12 @@ for (const [folder, kind] of [
     }
     const pkg = JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8'));
     projects.set(pkg.name, { where, kind, pkg });
-    if (pkg.name !== `@geoworks/${entry.name}`)
-      problems.push(`${where}: name should be @geoworks/${entry.name}, not ${pkg.name}`);
+    // An app that shares its folder name with a library (apps/packager composes
+    // packages/packager) takes an -app suffix: npm names are one namespace.
+    const sharesLibraryName = kind === 'app' && existsSync(join(root, 'packages', entry.name));
+    const expected = `@geoworks/${entry.name}${sharesLibraryName ? '-app' : ''}`;
+    if (pkg.name !== expected)
+      problems.push(`${where}: name should be ${expected}, not ${pkg.name}`);
     const tags = pkg.nx?.tags ?? [];
     if (!tags.includes(`type:${kind}`))
       problems.push(`${where}: nx tags should include type:${kind}`);

@@ -1,4 +1,4 @@
-import { defineConfig, LOG_LEVELS } from '@geoworks/service-kit';
+import { defineConfig, LOG_LEVELS, SMTP_CONFIG } from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -68,27 +68,7 @@ export const configSchema = defineConfig({
     default: 'calc-server@localhost',
     description: 'Sender of emails',
   },
-  smtpHost: {
-    env: 'SMTP_HOST',
-    type: 'string',
-    optional: true,
-    description: 'SMTP server; unset: emails go to <dataDir>/outbox as .eml files',
-  },
-  smtpPort: { env: 'SMTP_PORT', type: 'integer', default: 587, description: 'SMTP port' },
-  smtpUser: { env: 'SMTP_USER', type: 'string', optional: true, description: 'SMTP login' },
-  smtpPassword: {
-    env: 'SMTP_PASSWORD',
-    type: 'string',
-    optional: true,
-    secret: true,
-    description: 'SMTP password',
-  },
-  smtpSecure: {
-    env: 'SMTP_SECURE',
-    type: 'boolean',
-    default: false,
-    description: 'SMTP over TLS from the start (port 465)',
-  },
+  ...SMTP_CONFIG,
   redisUrl: {
     env: 'CALC_SERVER_REDIS_URL',
     type: 'url',

@@ -9,6 +9,7 @@ import {
   errorHandler,
   listen,
   loadConfig,
+  mailTransportOptions,
   notFoundHandler,
   type Logger,
   type ServerHandle,
@@ -50,17 +51,7 @@ export async function start(
   });
   const mailer = createMailer({
     from: config.mailFrom,
-    ...(config.smtpHost === undefined
-      ? { outboxDir: join(config.dataDir, 'outbox') }
-      : {
-          smtp: {
-            host: config.smtpHost,
-            port: config.smtpPort,
-            secure: config.smtpSecure,
-            ...(config.smtpUser === undefined ? {} : { user: config.smtpUser }),
-            ...(config.smtpPassword === undefined ? {} : { password: config.smtpPassword }),
-          },
-        }),
+    ...mailTransportOptions(config, join(config.dataDir, 'outbox')),
   });
   const accounts = await Accounts.open({
     file: join(config.dataDir, 'accounts.sqlite'),

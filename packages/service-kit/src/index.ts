@@ -34,7 +34,9 @@ export type { ReceiveUploadsOptions, UploadedFile, Uploads } from './uploads.js'
 export { safeFileName } from './safe-filename.js';
 export { listen } from './listen.js';
 export type { Closer, ListenOptions, ServerHandle } from './listen.js';
-export { handleShutdownSignals } from './signals.js';
+export { handleShutdownSignals, runService } from './signals.js';
+export { mailTransportOptions, SMTP_CONFIG } from './smtp-config.js';
+export type { MailTransportOptions } from './smtp-config.js';
 export type { ShutdownSignalOptions } from './signals.js';
 export { createApi } from './openapi.js';
 export type {

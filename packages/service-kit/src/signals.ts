@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ConfigError } from './errors.js';
 import type { ServerHandle } from './listen.js';
 
 export interface ShutdownSignalOptions {
@@ -52,4 +53,22 @@ export function handleShutdownSignals(
     for (const signal of SIGNALS) process.off(signal, onSignal);
     process.off('disconnect', onDisconnect);
   };
+}
+
+/**
+ * A service's `main`: starts it, stops it cleanly on SIGTERM/SIGINT (see
+ * `handleShutdownSignals`), and exits 2 with the message when the configuration is unusable
+ * (so an operator sees every bad variable at once, without a stack trace).
+ */
+export async function runService(start: () => Promise<ServerHandle>): Promise<void> {
+  try {
+    const handle = await start();
+    handleShutdownSignals([handle]);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
 }

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createMailer } from '@geoworks/mailer';
+import { loadDwcSettings, loadEmailTemplates, Packager } from '@geoworks/packager';
+import {
+  ConfigError,
+  createApp,
+  createLogger,
+  errorHandler,
+  listen,
+  loadConfig,
+  mailTransportOptions,
+  notFoundHandler,
+  type Logger,
+  type ServerHandle,
+} from '@geoworks/service-kit';
+import { configSchema } from './config.js';
+import { formatError, packagerRoutes } from './routes.js';
+
+export { configSchema } from './config.js';
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+/** Starts the packager service; `stop()` lets running packages finish (or hands them back) and closes the databases. */
+export async function start(
+  options: StartOptions = {},
+): Promise<ServerHandle & { packager: Packager; secret: string }> {
+  const env = { ...(options.env ?? process.env) };
+  if (env.PACKAGER_DATA_DIR === undefined && env.GEOWORKS_DATA_DIR !== undefined) {
+    env.PACKAGER_DATA_DIR = join(env.GEOWORKS_DATA_DIR, 'packager');
+  }
+  const config = loadConfig(configSchema, env);
+  const production = env.NODE_ENV === 'production';
+  const problems = [];
+  if (production && config.secret === undefined) {
+    problems.push({
+      variable: 'PACKAGER_SECRET',
+      message: 'PACKAGER_SECRET must be set in production',
+    });
+  }
+  if (production && config.allowedHosts.length === 0) {
+    problems.push({
+      variable: 'PACKAGER_ALLOWED_HOSTS',
+      message:
+        'PACKAGER_ALLOWED_HOSTS must name the CKAN hosts in production (or be * to allow any host)',
+    });
+  }
+  if (config.retention < config.cacheTime) {
+    problems.push({
+      variable: 'PACKAGER_RETENTION',
+      message:
+        'PACKAGER_RETENTION must be at least PACKAGER_CACHE_TIME, or cached links would expire early',
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'packager' });
+  await mkdir(config.dataDir, { recursive: true });
+  const secret = config.secret ?? (await developmentSecret(config.dataDir, logger));
+  const mailer = createMailer({
+    from: config.mailFrom,
+    logger,
+    ...mailTransportOptions(config, join(config.dataDir, 'outbox')),
+  });
+  let publicUrl = config.publicUrl;
+  const packager = await Packager.open({
+    dataDir: config.dataDir,
+    ...(config.storeDir === undefined ? {} : { storeDir: config.storeDir }),
+    ...(config.redisUrl === undefined
+      ? {}
+      : { queueBackend: { kind: 'redis', url: config.redisUrl, namespace: 'packager' } }),
+    fastWorkers: config.fastWorkers,
+    slowWorkers: config.slowWorkers,
+    slowRequest: config.slowRequest,
+    cacheTimeMs: config.cacheTime,
+    retentionMs: config.retention,
+    jobTimeoutMs: config.jobTimeout,
+    allowedHosts: config.allowedHosts,
+    // Known once listening when no public URL is configured (port 0 in tests).
+    downloadBaseUrl: () => new URL('downloads/', publicUrl ?? 'http://localhost/').href,
+    mailer,
+    emailFrom: config.mailFrom,
+    templates: await loadEmailTemplates(config.templatesDir),
+    anonymizeEmails: config.anonymizeEmails,
+    ...(config.successMessage === undefined ? {} : { successMessage: config.successMessage }),
+    build: {
+      pageSize: config.pageSize,
+      ckanTimeoutMs: config.ckanTimeout,
+      urlTimeoutMs: config.urlTimeout,
+      retries: config.retries,
+      maxUrlBytes: config.maxUrlSize,
+      zipLevel: config.zipLevel,
+    },
+    dwc: await loadDwcSettings(config.dwcConfig),
+    logger,
+  });
+  const app = createApp({ logger, bodyLimitBytes: 2 * 1024 * 1024 });
+  app.use(packagerRoutes({ packager, secret }).router);
+  app.use(notFoundHandler(), errorHandler({ logger, format: formatError }));
+  let handle: ServerHandle;
+  try {
+    handle = await listen(app, {
+      port: config.port,
+      host: config.host,
+      logger,
+      requestTimeoutMs: 0,
+    });
+  } catch (error) {
+    await packager.close();
+    mailer.close();
+    throw error;
+  }
+  publicUrl ??= `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : hostForUrl(config.host)}:${handle.port}/`;
+  handle.onStop(() => mailer.close());
+  handle.onStop(() => packager.close({ graceMs: 10_000 }));
+  logger.info(
+    { url: handle.url, publicUrl, dataDir: config.dataDir, mail: mailer.transport },
+    'packager ready',
+  );
+  return Object.assign(handle, { packager, secret });
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+// Development without PACKAGER_SECRET: one random secret per data folder, kept in a file the
+// operator (and the `ckanpackager` CLI, through -s) can read.
+async function developmentSecret(dataDir: string, logger: Logger): Promise<string> {
+  const file = join(dataDir, 'secret');
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing !== '') return existing;
+  } catch {
+    // First start.
+  }
+  const secret = randomBytes(18).toString('base64url');
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  logger.warn({ file }, 'PACKAGER_SECRET is not set: using a random secret kept in this file');
+  return secret;
+}

@@ -1,0 +1,145 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeConfig } from '@geoworks/service-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCommand, runCli } from '../src/cli.js';
+import { configSchema } from '../src/config.js';
+import { startService } from './helpers.js';
+
+describe('ckanpackager command line', () => {
+  let service: Awaited<ReturnType<typeof startService>>;
+  let dir: string;
+
+  beforeAll(async () => {
+    service = await startService({ PACKAGER_SECRET: 'cli-secret' });
+    dir = await mkdtemp(join(tmpdir(), 'packager-cli-'));
+  });
+  afterAll(async () => {
+    await service.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const stdout = process.stdout.write;
+    const stderr = process.stderr.write;
+    const out: string[] = [];
+    const err: string[] = [];
+    process.stdout.write = ((chunk: string) =>
+      out.push(String(chunk)) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string) =>
+      err.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      const code = await runCli(args);
+      return { code, out: out.join(''), err: err.join('') };
+    } finally {
+      process.stdout.write = stdout;
+      process.stderr.write = stderr;
+    }
+  }
+
+  it('builds form requests with defaults file < -s < PARAM:VALUE', async () => {
+    const defaults = join(dir, 'defaults.json');
+    await writeFile(
+      defaults,
+      JSON.stringify({
+        secret: 'from-file',
+        api_url: 'http://ckan/api/3/action/datastore_search',
+        limit: 10,
+      }),
+    );
+    const command = buildCommand(
+      [
+        '-d',
+        defaults,
+        '-s',
+        'from-flag',
+        '-p',
+        'localhost:9000',
+        'queue',
+        'datastore',
+        'resource_id:r1',
+        'q:a:b',
+      ],
+      {},
+    );
+    expect(command).toEqual({
+      path: '/package_datastore',
+      host: 'http://localhost:9000',
+      quiet: false,
+      parameters: {
+        secret: 'from-flag',
+        api_url: 'http://ckan/api/3/action/datastore_search',
+        limit: '10',
+        resource_id: 'r1',
+        q: 'a:b',
+      },
+    });
+    expect(
+      buildCommand(['queue', 'url', 'secret:inline'], { PACKAGER_SECRET: 'env' }).parameters.secret,
+    ).toBe('inline');
+    expect(buildCommand(['status'], { PACKAGER_SECRET: 'env' }).parameters.secret).toBe('env');
+    expect(buildCommand(['stats', 'errors', 'email:a@b.org'], {}).path).toBe('/statistics/errors');
+    expect(buildCommand(['cc'], {}).path).toBe('/clear_caches');
+  });
+
+  it('talks to the service and reports its answers', async () => {
+    const status = await run(['-p', service.url, '-s', 'cli-secret', 'status']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.out)).toMatchObject({ worker_count: 3, queue_length: 0 });
+    const cleared = await run(['-p', service.url, '-s', 'cli-secret', 'clear-cache']);
+    expect(JSON.parse(cleared.out)).toEqual({ status: 'success', message: 'Done.' });
+    const refused = await run(['-p', service.url, '-s', 'wrong', 'stats']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.err)).toMatchObject({ error: 'NotAuthorizedError' });
+    const missing = await run([
+      '-p',
+      service.url,
+      '-s',
+      'cli-secret',
+      'queue',
+      'datastore',
+      'resource_id:r',
+      'email:a@b.org',
+    ]);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.err).message).toBe('Parameter api_url is required');
+    const quiet = await run(['-q', '-p', service.url, '-s', 'cli-secret', 'status']);
+    expect(quiet).toEqual({ code: 0, out: '', err: '' });
+  });
+
+  it('explains bad usage with exit status 2', async () => {
+    for (const args of [
+      [],
+      ['frobnicate'],
+      ['queue'],
+      ['queue', 'nope'],
+      ['queue', 'url', 'no-colon'],
+      ['stats', 'everything'],
+      ['-d', join(dir, 'missing.json'), 'status'],
+    ]) {
+      const result = await run(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.err).toContain('Usage: ckanpackager');
+    }
+    expect((await run(['-p', 'http://127.0.0.1:1', '-s', 'x', 'status'])).err).toMatch(
+      /Cannot reach/,
+    );
+  });
+
+  it('documents the configuration in the README', async () => {
+    // Prettier aligns the table's columns; compare cell by cell.
+    const rows = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => /^\| `[A-Z_]+`/.test(line))
+        .map((line) =>
+          line
+            .split(/(?<!\\)\|/)
+            .map((cell) => cell.trim())
+            .join('|'),
+        );
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    expect(rows(readme)).toEqual(rows(describeConfig(configSchema)));
+  });
+});

@@ -1,0 +1,42 @@
+export { Packager, DEFAULT_SUCCESS_MESSAGE } from './packager.js';
+export type { PackageJobResult, PackagerOptions, PackagerStatus, Submission } from './packager.js';
+export { parseTask, cacheParameters, requestedRecords } from './tasks.js';
+export type { DatastoreTask, PackageTask, TaskKind, UrlTask } from './tasks.js';
+export { openDatastore } from './ckan.js';
+export type { CkanField, DatastoreQuery, DatastoreReader, DatastoreReadOptions } from './ckan.js';
+export { openUrlDownload, urlFileName } from './url-source.js';
+export type { UrlDownload, UrlDownloadOptions } from './url-source.js';
+export { hostAllowed, parseTaskUrl } from './http.js';
+export type { AllowedHosts } from './http.js';
+export { buildPackage } from './build.js';
+export type { BuildContext, BuildResult, BuildSettings, DwcSettings } from './build.js';
+export { PackageStore } from './store.js';
+export type { PackageStoreOptions, StoredPackage } from './store.js';
+export { StatsStore } from './stats.js';
+export type {
+  ErrorEntry,
+  RequestEntry,
+  ResourceTotals,
+  StatsQuery,
+  StatsStoreOptions,
+} from './stats.js';
+export {
+  checkEmailTemplates,
+  composeDownloadEmail,
+  DEFAULT_EMAIL_TEMPLATES,
+  EMAIL_PLACEHOLDERS,
+} from './notify.js';
+export type { DownloadNotice, EmailTemplates } from './notify.js';
+export {
+  DEFAULT_MEDIA_FIELDS,
+  defaultEmlTemplate,
+  loadDwcSettings,
+  loadEmailTemplates,
+} from './settings.js';
+export {
+  BadTaskParameterError,
+  CkanError,
+  DownloadTooLargeError,
+  HostNotAllowedError,
+} from './errors.js';
+export * from './writers/index.js';

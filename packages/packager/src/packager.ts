@@ -1,0 +1,341 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  createJobQueue,
+  defineJobType,
+  type JobContext,
+  type JobQueue,
+  type QueueLogger,
+  type RedisBackendOptions,
+  type SqliteBackendOptions,
+} from '@geoworks/job-queue';
+import type { Mailer } from '@geoworks/mailer';
+import { buildPackage, type BuildSettings, type DwcSettings } from './build.js';
+import type { AllowedHosts } from './http.js';
+import {
+  checkEmailTemplates,
+  composeDownloadEmail,
+  DEFAULT_EMAIL_TEMPLATES,
+  type EmailTemplates,
+} from './notify.js';
+import { StatsStore } from './stats.js';
+import { PackageStore, type StoredPackage } from './store.js';
+import {
+  cacheParameters,
+  parseTask,
+  requestedRecords,
+  type PackageTask,
+  type TaskKind,
+} from './tasks.js';
+
+export const DEFAULT_SUCCESS_MESSAGE =
+  'The resource will be emailed to you shortly. This may take a little longer if our servers are busy, so please be patient!';
+
+export interface PackagerOptions {
+  /** Folder for the zips, the statistics and the job database (unless given apart). */
+  dataDir: string;
+  /** Zips; default `<dataDir>/packages`. */
+  storeDir?: string;
+  /** Statistics database; default `<dataDir>/stats.sqlite`. */
+  statsFile?: string;
+  /** Job queue; default SQLite `<dataDir>/jobs.sqlite`. Redis lets several machines share work (with a shared `storeDir`). */
+  queueBackend?: SqliteBackendOptions | RedisBackendOptions;
+  /** Jobs run at once on the `fast` queue. Default 2. */
+  fastWorkers?: number;
+  /** Jobs run at once on the `slow` queue. Default 1. */
+  slowWorkers?: number;
+  /** Requests asking for more records than this, or for all, go to `slow` (`SLOW_REQUEST`). Default 50,000. */
+  slowRequest?: number;
+  /** `CACHE_TIME`. Default 1 day. */
+  cacheTimeMs?: number;
+  /** How long download links work. Default 7 days. */
+  retentionMs?: number;
+  /** Longest a job may run before it is stopped. Default 6 hours. */
+  jobTimeoutMs?: number;
+  /** Hosts `api_url` and `resource_url` may name; see `AllowedHosts`. */
+  allowedHosts?: AllowedHosts;
+  /**
+   * Base of the download links, e.g. `https://packager.example.org/downloads/`; a function
+   * when it is known only later (a server listening on a port chosen by the system).
+   */
+  downloadBaseUrl: string | (() => string);
+  mailer: Mailer;
+  emailFrom?: string;
+  templates?: Partial<EmailTemplates>;
+  anonymizeEmails?: boolean;
+  /** Message returned when a request is queued (`SUCCESS_MESSAGE`). */
+  successMessage?: string;
+  build?: Omit<BuildSettings, 'tempDir' | 'allowedHosts' | 'dwc'>;
+  dwc: DwcSettings;
+  logger?: QueueLogger;
+}
+
+/** What `submit` tells the client. */
+export interface Submission {
+  jobId: string;
+  queue: 'fast' | 'slow';
+  /** True when a fresh zip for the same parameters exists: only the email is left to send. */
+  cached: boolean;
+  message: string;
+}
+
+/** What a finished job records. */
+export interface PackageJobResult {
+  zipFileName: string;
+  downloadUrl: string;
+  /** Rows (datastore) or bytes (file) in the zip; null when it was served from the cache. */
+  count: number | null;
+  cached: boolean;
+  size: number;
+}
+
+export interface PackagerStatus {
+  worker_count: number;
+  /** Jobs queued or running, over both queues. */
+  queue_length: number;
+  /** Requests done, successful or failed, since the statistics began. */
+  processed_requests: number;
+  queues: Record<'fast' | 'slow', { workers: number; queued: number; running: number }>;
+}
+
+interface PackageJobPayload {
+  task: PackageTask;
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+const JOB_TYPE = 'package';
+
+/**
+ * The packaging service: checks requests, queues them on `fast` or `slow`, builds zips
+ * (or reuses a cached one), emails the link and keeps statistics.
+ */
+export class Packager {
+  readonly store: PackageStore;
+  readonly stats: StatsStore;
+  readonly queue: JobQueue;
+  private readonly options: PackagerOptions;
+  private readonly templates: EmailTemplates;
+  private readonly workers: { fast: number; slow: number };
+  private readonly building = new Map<string, Promise<{ stored: StoredPackage; count: number }>>();
+  private readonly tempDir: string;
+  private cleanupTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    options: PackagerOptions,
+    parts: {
+      store: PackageStore;
+      stats: StatsStore;
+      queue: JobQueue;
+      templates: EmailTemplates;
+      tempDir: string;
+    },
+  ) {
+    this.options = options;
+    this.store = parts.store;
+    this.stats = parts.stats;
+    this.queue = parts.queue;
+    this.templates = parts.templates;
+    this.tempDir = parts.tempDir;
+    this.workers = { fast: options.fastWorkers ?? 2, slow: options.slowWorkers ?? 1 };
+  }
+
+  static async open(options: PackagerOptions): Promise<Packager> {
+    const dataDir = resolve(options.dataDir);
+    const templates = { ...DEFAULT_EMAIL_TEMPLATES, ...options.templates };
+    checkEmailTemplates(templates);
+    const tempDir = join(dataDir, 'tmp');
+    await mkdir(tempDir, { recursive: true });
+    const store = await PackageStore.open({
+      dir: options.storeDir ?? join(dataDir, 'packages'),
+      ...(options.cacheTimeMs === undefined ? {} : { cacheTimeMs: options.cacheTimeMs }),
+      ...(options.retentionMs === undefined ? {} : { retentionMs: options.retentionMs }),
+    });
+    const stats = await StatsStore.open({
+      file: options.statsFile ?? join(dataDir, 'stats.sqlite'),
+      anonymizeEmails: options.anonymizeEmails ?? false,
+    });
+    // The handler needs the instance; the queue starts taking jobs as soon as it is created.
+    let resolveReady!: (instance: Packager) => void;
+    const ready = new Promise<Packager>((resolvePromise) => {
+      resolveReady = resolvePromise;
+    });
+    const jobType = defineJobType<PackageJobPayload, PackageJobResult>({
+      type: JOB_TYPE,
+      timeoutMs: options.jobTimeoutMs ?? 6 * HOUR_MS,
+      attempts: 1,
+      handler: async (payload, context) => (await ready).runJob(payload.task, context),
+    });
+    const queue = await createJobQueue({
+      backend: options.queueBackend ?? { kind: 'sqlite', file: join(dataDir, 'jobs.sqlite') },
+      jobTypes: [jobType],
+      queues: {
+        fast: { concurrency: options.fastWorkers ?? 2 },
+        slow: { concurrency: options.slowWorkers ?? 1 },
+      },
+      defaultQueue: 'slow',
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+    const packager = new Packager(options, { store, stats, queue, templates, tempDir });
+    resolveReady(packager);
+    await packager.cleanUp().catch(() => undefined);
+    packager.cleanupTimer = setInterval(
+      () => void packager.cleanUp().catch(() => undefined),
+      HOUR_MS,
+    );
+    packager.cleanupTimer.unref();
+    return packager;
+  }
+
+  /** Checks a request and queues it; `BadTaskParameterError` or `HostNotAllowedError` when it cannot be. */
+  async submit(kind: TaskKind, parameters: Readonly<Record<string, unknown>>): Promise<Submission> {
+    const task = parseTask(kind, parameters, this.options.allowedHosts);
+    const name = this.zipName(task);
+    const cached = (await this.store.findFresh(name)) !== undefined;
+    const records = requestedRecords(task);
+    const slowRequest = this.options.slowRequest ?? 50_000;
+    const fast = cached || task.kind === 'url' || (records !== undefined && records <= slowRequest);
+    const queue = fast ? 'fast' : 'slow';
+    const jobId = await this.queue.enqueue(JOB_TYPE, { task } satisfies PackageJobPayload, {
+      queue,
+    });
+    return {
+      jobId,
+      queue,
+      cached,
+      message: this.options.successMessage ?? DEFAULT_SUCCESS_MESSAGE,
+    };
+  }
+
+  /** Workers and queue lengths (`/status`). */
+  async status(): Promise<PackagerStatus> {
+    const queues = await this.queue.stats();
+    const of = (name: 'fast' | 'slow') => {
+      const found = queues.find((queue) => queue.name === name);
+      return {
+        workers: found?.concurrency ?? this.workers[name],
+        queued: found?.queued ?? 0,
+        running: found?.started ?? 0,
+      };
+    };
+    const fast = of('fast');
+    const slow = of('slow');
+    const totals = this.stats.totals('*')['*'] ?? { requests: 0, errors: 0 };
+    return {
+      worker_count: fast.workers + slow.workers,
+      queue_length: fast.queued + fast.running + slow.queued + slow.running,
+      processed_requests: totals.requests + totals.errors,
+      queues: { fast, slow },
+    };
+  }
+
+  /** Deletes every cached zip (`/clear_caches`); returns how many. */
+  clearCaches(): Promise<number> {
+    return this.store.clear();
+  }
+
+  /** The zip behind a download link; `NotFoundError` once it has expired. */
+  download(name: string): Promise<StoredPackage> {
+    return this.store.download(name);
+  }
+
+  /** Removes expired zips and leftovers of dead builds (also run hourly). */
+  cleanUp(): Promise<{ zips: number; partials: number }> {
+    return this.store.cleanUp();
+  }
+
+  /** Stops taking jobs (running ones get `graceMs` to finish) and closes the databases. */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    clearInterval(this.cleanupTimer);
+    await this.queue.close(options);
+    this.stats.close();
+  }
+
+  private zipName(task: PackageTask): string {
+    return this.store.fileName(task.resourceId, PackageStore.cacheKey(cacheParameters(task)));
+  }
+
+  private async runJob(task: PackageTask, context: JobContext): Promise<PackageJobResult> {
+    const name = this.zipName(task);
+    try {
+      let stored = await this.store.findFresh(name);
+      let count: number | null = null;
+      const cached = stored !== undefined;
+      if (stored === undefined) {
+        context.log.info(`Building ${name}`);
+        const built = await this.buildOnce(name, task, context);
+        stored = built.stored;
+        count = built.count;
+        context.log.info(
+          `Built ${name}: ${count} ${task.kind === 'url' ? 'bytes' : 'records'}, ${stored.size} bytes zipped`,
+        );
+      } else {
+        context.log.info(`Reusing ${name}, built ${stored.createdAt.toISOString()}`);
+      }
+      const base = this.options.downloadBaseUrl;
+      const downloadUrl = new URL(
+        encodeURIComponent(name),
+        typeof base === 'string' ? base : base(),
+      ).href;
+      const sourceUrl = new URL(task.kind === 'url' ? task.resourceUrl : task.apiUrl);
+      const message = composeDownloadEmail(
+        this.templates,
+        {
+          to: task.email,
+          resourceId: task.resourceId,
+          zipFileName: name,
+          downloadUrl,
+          ckanHost: sourceUrl.host,
+          expiresAt: stored.expiresAt,
+          doi: task.doi,
+        },
+        this.options.emailFrom,
+      );
+      await this.options.mailer.send(message, { signal: context.signal });
+      context.log.info(`Emailed the link to ${task.email}`);
+      await this.stats.logRequest({
+        email: task.email,
+        resourceId: task.resourceId,
+        ...(count === null ? {} : { count }),
+      });
+      context.progress(100);
+      return { zipFileName: name, downloadUrl, count, cached, size: stored.size };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      context.log.error(message);
+      await this.stats
+        .logError({ email: task.email, resourceId: task.resourceId, message })
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  // Two identical requests at once build one zip: the second waits for the first.
+  private buildOnce(
+    name: string,
+    task: PackageTask,
+    context: JobContext,
+  ): Promise<{ stored: StoredPackage; count: number }> {
+    const running = this.building.get(name);
+    if (running !== undefined) return running;
+    const settings: BuildSettings = {
+      ...this.options.build,
+      tempDir: this.tempDir,
+      allowedHosts: this.options.allowedHosts,
+      dwc: this.options.dwc,
+    };
+    let count = 0;
+    const build = this.store
+      .publish(name, async (tempPath) => {
+        const result = await buildPackage(task, tempPath, settings, {
+          signal: context.signal,
+          progress: (percent) => context.progress(percent),
+          log: (line) => context.log.warn(line),
+        });
+        count = result.count;
+      })
+      .then((stored) => ({ stored, count }))
+      .finally(() => this.building.delete(name));
+    this.building.set(name, build);
+    return build;
+  }
+}

@@ -1,0 +1,301 @@
+import { createHmac, randomBytes, scrypt } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { BadTaskParameterError } from './errors.js';
+
+export interface StatsStoreOptions {
+  /** SQLite file (`STATS_DB`); `:memory:` for tests. */
+  file: string;
+  /**
+   * Store emails as salted one-way hashes (`ANONYMIZE_EMAILS`), keeping the domain in its own
+   * column. Turning it on hashes the plain addresses already stored, at open.
+   */
+  anonymizeEmails?: boolean;
+}
+
+/** Totals of one resource, or of all (`*`). */
+export interface ResourceTotals {
+  requests: number;
+  errors: number;
+  /** Distinct addresses that downloaded it. */
+  emails: number;
+}
+
+export interface RequestEntry {
+  email: string;
+  domain: string | null;
+  resource_id: string;
+  /** Records (or bytes for file packages) in the zip. */
+  count: number | null;
+  /** UNIX time, seconds. */
+  timestamp: number;
+}
+
+export interface ErrorEntry {
+  email: string;
+  resource_id: string;
+  message: string;
+  timestamp: number;
+}
+
+export interface StatsQuery {
+  offset?: number;
+  limit?: number;
+  resourceId?: string;
+  email?: string;
+}
+
+const MAX_LIST = 10_000;
+// scrypt with N = 2^14 costs ~30 ms and 16 MiB per address: cheap for one request, costly
+// for someone trying every address of a domain against a stolen database.
+const SCRYPT = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+
+/** Request log, error log and per-resource totals of the packager, in SQLite. */
+export class StatsStore {
+  readonly anonymizeEmails: boolean;
+  private readonly db: Database.Database;
+  private readonly salt: Buffer;
+
+  private constructor(db: Database.Database, anonymizeEmails: boolean, salt: Buffer) {
+    this.db = db;
+    this.anonymizeEmails = anonymizeEmails;
+    this.salt = salt;
+  }
+
+  static async open(options: StatsStoreOptions): Promise<StatsStore> {
+    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+    const db = new Database(options.file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        count INTEGER,
+        domain TEXT,
+        email TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        timestamp INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS requests_by_resource ON requests (resource_id, email);
+      CREATE INDEX IF NOT EXISTS requests_by_email ON requests (email);
+      CREATE TABLE IF NOT EXISTS errors (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        timestamp INTEGER NOT NULL,
+        resource_id TEXT NOT NULL,
+        email TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS errors_by_resource ON errors (resource_id);
+      CREATE INDEX IF NOT EXISTS errors_by_email ON errors (email);
+      CREATE TABLE IF NOT EXISTS totals (
+        resource_id TEXT PRIMARY KEY,
+        requests INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0,
+        emails INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+    `);
+    const row = db.prepare(`SELECT value FROM meta WHERE name = 'email_salt'`).get() as
+      { value: Buffer } | undefined;
+    let salt = row?.value;
+    if (salt === undefined) {
+      salt = randomBytes(32);
+      db.prepare(`INSERT OR IGNORE INTO meta (name, value) VALUES ('email_salt', ?)`).run(salt);
+      salt = (
+        db.prepare(`SELECT value FROM meta WHERE name = 'email_salt'`).get() as { value: Buffer }
+      ).value;
+    }
+    const store = new StatsStore(db, options.anonymizeEmails ?? false, salt);
+    if (store.anonymizeEmails) await store.hashPlainEmails();
+    return store;
+  }
+
+  /** The address as stored: lower-cased and hashed when anonymising, else as given. */
+  async storedEmail(email: string): Promise<string> {
+    if (!this.anonymizeEmails) return email;
+    const address = email.trim().toLowerCase();
+    const domain = domainOf(address) ?? '';
+    // A per-domain salt, as the original's bcrypt did, derived from one secret salt.
+    const salt = createHmac('sha256', this.salt).update(domain).digest();
+    const hash = await new Promise<Buffer>((resolve, reject) =>
+      scrypt(address, salt, 32, SCRYPT, (error, key) => (error ? reject(error) : resolve(key))),
+    );
+    return `scrypt$${hash.toString('base64url')}`;
+  }
+
+  /** Logs a successful request and updates the totals of its resource and of `*`. */
+  async logRequest(entry: {
+    email: string;
+    resourceId: string;
+    count?: number;
+    time?: Date;
+  }): Promise<void> {
+    const email = await this.storedEmail(entry.email);
+    const timestamp = unixSeconds(entry.time);
+    this.db.transaction(() => {
+      const seen = (resourceId: string | undefined) =>
+        this.db
+          .prepare(
+            resourceId === undefined
+              ? `SELECT 1 FROM requests WHERE email = ? LIMIT 1`
+              : `SELECT 1 FROM requests WHERE email = ? AND resource_id = ? LIMIT 1`,
+          )
+          .get(...(resourceId === undefined ? [email] : [email, resourceId])) !== undefined;
+      const newForResource = !seen(entry.resourceId);
+      const newOverall = !seen(undefined);
+      this.db
+        .prepare(
+          `INSERT INTO requests (count, domain, email, resource_id, timestamp) VALUES (?, ?, ?, ?, ?)`,
+        )
+        .run(entry.count ?? null, domainOf(entry.email), email, entry.resourceId, timestamp);
+      this.bump(entry.resourceId, 'requests', newForResource);
+      this.bump('*', 'requests', newOverall);
+    })();
+  }
+
+  /** Logs a failed request with its message and counts it in the totals. */
+  async logError(entry: {
+    email: string;
+    resourceId: string;
+    message: string;
+    time?: Date;
+  }): Promise<void> {
+    const email = await this.storedEmail(entry.email);
+    this.db.transaction(() => {
+      this.db
+        .prepare(`INSERT INTO errors (timestamp, resource_id, email, message) VALUES (?, ?, ?, ?)`)
+        .run(unixSeconds(entry.time), entry.resourceId, email, entry.message);
+      this.bump(entry.resourceId, 'errors', false);
+      this.bump('*', 'errors', false);
+    })();
+  }
+
+  /** Totals keyed by resource id, `*` being the grand total; one resource when asked. */
+  totals(resourceId?: string): Record<string, ResourceTotals> {
+    const rows = (
+      resourceId === undefined
+        ? this.db.prepare(`SELECT * FROM totals ORDER BY resource_id`).all()
+        : this.db.prepare(`SELECT * FROM totals WHERE resource_id = ?`).all(resourceId)
+    ) as ({ resource_id: string } & ResourceTotals)[];
+    const result: Record<string, ResourceTotals> = {};
+    for (const row of rows) {
+      result[row.resource_id] = { requests: row.requests, errors: row.errors, emails: row.emails };
+    }
+    if (resourceId === undefined && result['*'] === undefined) {
+      result['*'] = { requests: 0, errors: 0, emails: 0 };
+    }
+    return result;
+  }
+
+  /** Requests, newest first. */
+  async requests(query: StatsQuery = {}): Promise<RequestEntry[]> {
+    const { where, values } = await this.filter(query);
+    return this.db
+      .prepare(
+        `SELECT email, domain, resource_id, count, timestamp FROM requests ${where}
+         ORDER BY timestamp DESC, id DESC LIMIT ? OFFSET ?`,
+      )
+      .all(...values, ...page(query)) as RequestEntry[];
+  }
+
+  /** Errors, newest first. */
+  async errors(query: StatsQuery = {}): Promise<ErrorEntry[]> {
+    const { where, values } = await this.filter(query);
+    return this.db
+      .prepare(
+        `SELECT email, resource_id, message, timestamp FROM errors ${where}
+         ORDER BY timestamp DESC, id DESC LIMIT ? OFFSET ?`,
+      )
+      .all(...values, ...page(query)) as ErrorEntry[];
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private bump(resourceId: string, column: 'requests' | 'errors', newEmail: boolean): void {
+    this.db
+      .prepare(
+        `INSERT INTO totals (resource_id, ${column}, emails) VALUES (?, 1, ?)
+         ON CONFLICT (resource_id) DO UPDATE SET ${column} = ${column} + 1, emails = emails + excluded.emails`,
+      )
+      .run(resourceId, newEmail ? 1 : 0);
+  }
+
+  private async filter(query: StatsQuery): Promise<{ where: string; values: string[] }> {
+    const clauses: string[] = [];
+    const values: string[] = [];
+    if (query.resourceId !== undefined) {
+      clauses.push('resource_id = ?');
+      values.push(query.resourceId);
+    }
+    if (query.email !== undefined) {
+      clauses.push('email = ?');
+      values.push(await this.storedEmail(query.email));
+    }
+    return { where: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, values };
+  }
+
+  // Rows written before anonymisation was turned on still hold addresses: hash them in place.
+  private async hashPlainEmails(): Promise<void> {
+    for (const table of ['requests', 'errors'] as const) {
+      const plain = this.db
+        .prepare(`SELECT DISTINCT email FROM ${table} WHERE email LIKE '%@%'`)
+        .pluck()
+        .all() as string[];
+      for (const email of plain) {
+        const hashed = await this.storedEmail(email);
+        if (table === 'requests') {
+          this.db
+            .prepare(`UPDATE requests SET email = ?, domain = coalesce(domain, ?) WHERE email = ?`)
+            .run(hashed, domainOf(email), email);
+        } else {
+          this.db.prepare(`UPDATE errors SET email = ? WHERE email = ?`).run(hashed, email);
+        }
+      }
+    }
+    if (this.db.prepare(`SELECT 1 FROM requests LIMIT 1`).get() !== undefined) this.recountEmails();
+  }
+
+  // Hashing lower-cases addresses, so `A@x.org` and `a@x.org` become one: recount.
+  private recountEmails(): void {
+    this.db.transaction(() => {
+      this.db.exec(`
+        UPDATE totals SET emails = (
+          SELECT count(DISTINCT email) FROM requests WHERE requests.resource_id = totals.resource_id
+        ) WHERE resource_id <> '*';
+        UPDATE totals SET emails = (SELECT count(DISTINCT email) FROM requests) WHERE resource_id = '*';
+      `);
+    })();
+  }
+}
+
+function domainOf(email: string): string | null {
+  const at = email.lastIndexOf('@');
+  return at < 0
+    ? null
+    : email
+        .slice(at + 1)
+        .trim()
+        .toLowerCase() || null;
+}
+
+function unixSeconds(time: Date | undefined): number {
+  return Math.floor((time ?? new Date()).getTime() / 1000);
+}
+
+function page(query: StatsQuery): [number, number] {
+  const limit = query.limit ?? 100;
+  const offset = query.offset ?? 0;
+  if (!(Number.isInteger(limit) && limit >= 0 && limit <= MAX_LIST)) {
+    throw new BadTaskParameterError(
+      'limit',
+      `Parameter limit must be an integer from 0 to ${MAX_LIST}`,
+    );
+  }
+  if (!(Number.isInteger(offset) && offset >= 0)) {
+    throw new BadTaskParameterError('offset', 'Parameter offset must be an integer >= 0');
+  }
+  return [limit, offset];
+}
