@@ -2,6 +2,7 @@ import { readdir, utimes } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRows, startFakeCkan, type FakeCkan } from '@geoworks/fake-ckan';
 import {
@@ -366,6 +367,12 @@ describe('packaging end to end', () => {
     );
     const entries = await download(linkIn(await smtp.waitFor(before + 1)));
     expect(parseDelimited(entries.get('resource.csv')!.toString())).toHaveLength(11);
+    // The key travelled sealed: the job database holds nothing usable.
+    const jobs = new Database(join(service.dataDir, 'jobs.sqlite'), { readonly: true });
+    const dump = JSON.stringify(jobs.prepare('SELECT * FROM jobs').all());
+    jobs.close();
+    expect(dump).toContain('private-birds');
+    expect(dump).not.toContain('user-key');
   });
 });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createJobQueue, defineJobType, type JobQueue } from '../src/index.js';
-import { startRedis } from '../test/helpers/redis.js';
+import { startRedis } from '@geoworks/test-fixtures';
 
 const BURST = Number(process.env.BENCH_BURST ?? 5000);
 const LATENCY_JOBS = Number(process.env.BENCH_LATENCY_JOBS ?? 1000);

@@ -18,6 +18,7 @@ import {
   DEFAULT_EMAIL_TEMPLATES,
   type EmailTemplates,
 } from './notify.js';
+import { loadOrCreateKey, SecretBox } from './keys.js';
 import { StatsStore } from './stats.js';
 import { PackageStore, type StoredPackage } from './store.js';
 import {
@@ -99,7 +100,10 @@ export interface PackagerStatus {
 }
 
 interface PackageJobPayload {
+  /** The task without its API key... */
   task: PackageTask;
+  /** ...which travels sealed (see SecretBox), so the job store holds no usable key. */
+  sealedKey?: string;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -118,6 +122,7 @@ export class Packager {
   private readonly workers: { fast: number; slow: number };
   private readonly building = new Map<string, Promise<{ stored: StoredPackage; count: number }>>();
   private readonly tempDir: string;
+  private readonly secrets: SecretBox;
   private cleanupTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -128,6 +133,7 @@ export class Packager {
       queue: JobQueue;
       templates: EmailTemplates;
       tempDir: string;
+      secrets: SecretBox;
     },
   ) {
     this.options = options;
@@ -136,6 +142,7 @@ export class Packager {
     this.queue = parts.queue;
     this.templates = parts.templates;
     this.tempDir = parts.tempDir;
+    this.secrets = parts.secrets;
     this.workers = { fast: options.fastWorkers ?? 2, slow: options.slowWorkers ?? 1 };
   }
 
@@ -163,7 +170,7 @@ export class Packager {
       type: JOB_TYPE,
       timeoutMs: options.jobTimeoutMs ?? 6 * HOUR_MS,
       attempts: 1,
-      handler: async (payload, context) => (await ready).runJob(payload.task, context),
+      handler: async (payload, context) => (await ready).runJob(payload, context),
     });
     const queue = await createJobQueue({
       backend: options.queueBackend ?? { kind: 'sqlite', file: join(dataDir, 'jobs.sqlite') },
@@ -175,7 +182,9 @@ export class Packager {
       defaultQueue: 'slow',
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    const packager = new Packager(options, { store, stats, queue, templates, tempDir });
+    // Kept with the zips: machines sharing the store (Redis setups) share the key.
+    const secrets = new SecretBox(await loadOrCreateKey(store.dir, '.payload-key'));
+    const packager = new Packager(options, { store, stats, queue, templates, tempDir, secrets });
     resolveReady(packager);
     await packager.cleanUp().catch(() => undefined);
     packager.cleanupTimer = setInterval(
@@ -195,9 +204,12 @@ export class Packager {
     const slowRequest = this.options.slowRequest ?? 50_000;
     const fast = cached || task.kind === 'url' || (records !== undefined && records <= slowRequest);
     const queue = fast ? 'fast' : 'slow';
-    const jobId = await this.queue.enqueue(JOB_TYPE, { task } satisfies PackageJobPayload, {
-      queue,
-    });
+    const { key, ...withoutKey } = task;
+    const payload: PackageJobPayload = {
+      task: withoutKey,
+      ...(key === undefined ? {} : { sealedKey: this.secrets.seal(key) }),
+    };
+    const jobId = await this.queue.enqueue(JOB_TYPE, payload, { queue });
     return {
       jobId,
       queue,
@@ -254,7 +266,11 @@ export class Packager {
     return this.store.fileName(task.resourceId, PackageStore.cacheKey(cacheParameters(task)));
   }
 
-  private async runJob(task: PackageTask, context: JobContext): Promise<PackageJobResult> {
+  private async runJob(payload: PackageJobPayload, context: JobContext): Promise<PackageJobResult> {
+    const task: PackageTask =
+      payload.sealedKey === undefined
+        ? payload.task
+        : { ...payload.task, key: this.secrets.open(payload.sealedKey) };
     const name = this.zipName(task);
     try {
       let stored = await this.store.findFresh(name);

@@ -1,7 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NotFoundError } from '@geoworks/errors';
+import { loadOrCreateKey } from './keys.js';
 
 export interface PackageStoreOptions {
   /** Folder of the finished zips (`STORE_DIRECTORY`). */
@@ -55,7 +56,12 @@ export class PackageStore {
       );
     }
     await mkdir(join(dir, PARTIAL_DIR), { recursive: true });
-    return new PackageStore(dir, cacheTimeMs, retentionMs, await loadNameKey(dir));
+    return new PackageStore(
+      dir,
+      cacheTimeMs,
+      retentionMs,
+      await loadOrCreateKey(dir, STORE_KEY_FILE),
+    );
   }
 
   /**
@@ -182,23 +188,5 @@ export class PackageStore {
       createdAt: info.mtime,
       expiresAt: new Date(info.mtimeMs + this.retentionMs),
     };
-  }
-}
-
-async function loadNameKey(dir: string): Promise<Buffer> {
-  const file = join(dir, STORE_KEY_FILE);
-  try {
-    const existing = await readFile(file);
-    if (existing.length >= 32) return existing;
-  } catch {
-    // First start: make one below.
-  }
-  const key = randomBytes(32);
-  try {
-    await writeFile(file, key, { flag: 'wx', mode: 0o600 });
-    return key;
-  } catch {
-    // Another process wrote it first; use theirs.
-    return readFile(file);
   }
 }

@@ -11,3 +11,6 @@ export function pandarusFixture(name: string): string {
 export function fixturesDir(): string {
   return fileURLToPath(dataRoot);
 }
+
+export { freePort, startRedis } from './redis.js';
+export type { RedisServer } from './redis.js';

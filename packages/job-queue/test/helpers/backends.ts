@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJobQueue, type CreateJobQueueOptions, type JobQueue } from '../../src/index.js';
-import { startRedis, type RedisServer } from './redis.js';
+import { startRedis, type RedisServer } from '@geoworks/test-fixtures';
 
 export type QueueOptions = Omit<CreateJobQueueOptions, 'backend'>;
 

@@ -1,3 +1,4 @@
+// Test servers shared by the suites: Debian's redis-server on a free port.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createConnection } from 'node:net';
