@@ -74,6 +74,13 @@ export async function waitStatus(base: string, id: number, cookie?: string): Pro
       headers: cookie === undefined ? {} : { cookie },
     });
     const { status } = (await response.json()) as { status: string };
+    if (status === 'failed') {
+      // The traceback makes a failure in CI readable without rerunning it.
+      const traceback = await fetch(`${base}/v1/calc/${id}/traceback`, {
+        headers: cookie === undefined ? {} : { cookie },
+      });
+      console.error(`job ${id} failed:`, await traceback.text());
+    }
     if (['complete', 'failed', 'aborted'].includes(status)) return status;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

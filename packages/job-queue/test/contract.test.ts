@@ -425,6 +425,20 @@ describe.each<[string, () => BackendFixture]>([
     expect((await queue.wait(next, { timeoutMs: 10_000 })).status).toBe('finished');
   });
 
+  it('gives the job after an aborted one a fresh worker process, never the dying one', async () => {
+    const queue = await openQueue();
+    for (let round = 0; round < 3; round++) {
+      const id = await queue.enqueue('process-sleepy', { ms: 60_000 });
+      await eventually(async () => (await queue.logs(id))[0]);
+      expect((await queue.abort(id)).job.status).toBe('aborted');
+      // Enqueued at once: the interrupted process is still exiting at this point.
+      const next = await queue.enqueue('process-where', {});
+      const job = await queue.wait(next, { timeoutMs: 10_000 });
+      expect(job.error).toBeNull();
+      expect(job.status).toBe('finished');
+    }
+  });
+
   it('runs isolated handlers off the main event loop', async () => {
     const queue = await openQueue();
     const inThread = await queue.wait(await queue.enqueue('thread-where', {}), {

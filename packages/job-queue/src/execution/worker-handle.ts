@@ -28,6 +28,8 @@ export class WorkerHandle {
   #thread: Worker | null = null;
   #child: ChildProcess | null = null;
   #alive = true;
+  /** Set once the worker was told to die: it takes no new job even before its exit arrives. */
+  #retired = false;
   #current: {
     task: WorkerTask;
     resolve(value: unknown): void;
@@ -84,7 +86,7 @@ export class WorkerHandle {
   }
 
   get alive(): boolean {
-    return this.#alive;
+    return this.#alive && !this.#retired;
   }
 
   get busy(): boolean {
@@ -92,7 +94,7 @@ export class WorkerHandle {
   }
 
   run(task: WorkerTask): Promise<unknown> {
-    if (!this.#alive) return Promise.reject(new WorkerCrashedError('had already exited'));
+    if (!this.alive) return Promise.reject(new WorkerCrashedError('had already exited'));
     if (this.#current !== null)
       return Promise.reject(new Error('WorkerHandle.run: worker is busy'));
     this.jobsRun++;
@@ -110,6 +112,7 @@ export class WorkerHandle {
   /** Ends the worker now (used on close and to discard a worker). */
   terminate(): void {
     if (!this.#alive) return;
+    this.#retired = true;
     if (this.#thread !== null) void this.#thread.terminate();
     if (this.#child !== null) this.#child.kill('SIGKILL');
   }
