@@ -6,7 +6,14 @@ import type { Request, RequestHandler, Response } from 'express';
 import { ZipArchive } from 'archiver';
 import { JobSubmitError, validateXml, type Actor, type CalcEngine } from '@geoworks/calc-engine';
 import { InvalidInputError, NotFoundError } from '@geoworks/errors';
-import { createApi, receiveUploads, type Api } from '@geoworks/service-kit';
+import {
+  type Api,
+  binaryResponse,
+  createApi,
+  jsonResponse,
+  receiveUploads,
+  textResponse,
+} from '@geoworks/service-kit';
 import type { Auth } from './auth.js';
 import { jobInfo, listItem, logRow, parseSlice } from './format.js';
 
@@ -23,18 +30,6 @@ export interface RouteOptions {
   maxUploadBytes: number;
 }
 
-const json = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: {} } },
-});
-const text = (description: string) => ({
-  description,
-  content: { 'text/plain': { schema: { type: 'string' } } },
-});
-const binary = (description: string) => ({
-  description,
-  content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
-});
 const idParameter = {
   name: 'id',
   in: 'path' as const,
@@ -90,7 +85,7 @@ export function calcRoutes(options: RouteOptions): Api {
       { name: 'limit', in: 'query', schema: { type: 'integer', default: 100 } },
       { name: 'offset', in: 'query', schema: { type: 'integer', default: 0 } },
     ],
-    responses: { '200': json('List items') },
+    responses: { '200': jsonResponse('List items') },
     handler: (req, res) => {
       const query = req.query as Record<string, string | undefined>;
       const limit = query.limit === undefined ? 100 : Number(query.limit);
@@ -142,8 +137,8 @@ export function calcRoutes(options: RouteOptions): Api {
       },
     ],
     responses: {
-      '200': binary('The export (zipped when several files)'),
-      '404': text('Nothing to export for export_type=X'),
+      '200': binaryResponse('The export (zipped when several files)'),
+      '404': textResponse('Nothing to export for export_type=X'),
     },
     handler: async (req, res) => {
       const outputId = jobId(req);
@@ -174,7 +169,7 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/status',
     summary: 'One list item',
     parameters: [idParameter],
-    responses: { '200': json('The list item'), '404': json('Unknown job') },
+    responses: { '200': jsonResponse('The list item'), '404': jsonResponse('Unknown job') },
     handler: (req, res) => {
       res.json(listItem(engine, engine.job(jobId(req), actorOf(req)), baseUrl(req)));
     },
@@ -186,9 +181,9 @@ export function calcRoutes(options: RouteOptions): Api {
     summary: 'Owner, status and times of a job',
     parameters: [idParameter],
     responses: {
-      '200': json('{user_name, status, start_time, stop_time, is_running}'),
-      '403': json('Not yours'),
-      '404': json('Unknown job'),
+      '200': jsonResponse('{user_name, status, start_time, stop_time, is_running}'),
+      '403': jsonResponse('Not yours'),
+      '404': jsonResponse('Unknown job'),
     },
     handler: (req, res) => {
       res.json(jobInfo(engine, engine.job(jobId(req), actorOf(req))));
@@ -200,7 +195,7 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/traceback',
     summary: 'The last CRITICAL log message, as lines',
     parameters: [idParameter],
-    responses: { '200': json('Lines; [] when the job did not fail') },
+    responses: { '200': jsonResponse('Lines; [] when the job did not fail') },
     handler: async (req, res) => {
       res.json(await engine.traceback(jobId(req)));
     },
@@ -211,7 +206,7 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/log/size',
     summary: 'Number of log rows so far',
     parameters: [idParameter],
-    responses: { '200': json('A bare integer') },
+    responses: { '200': jsonResponse('A bare integer') },
     handler: async (req, res) => {
       res.json(await engine.logSize(jobId(req)));
     },
@@ -240,7 +235,7 @@ export function calcRoutes(options: RouteOptions): Api {
       },
     ],
     responses: {
-      '200': json('[[timestamp, level, process, message], ...]; [] for an unknown job'),
+      '200': jsonResponse('[[timestamp, level, process, message], ...]; [] for an unknown job'),
     },
     handler: async (req, res) => {
       const slice = parseSlice(String(req.params.slice));
@@ -257,8 +252,8 @@ export function calcRoutes(options: RouteOptions): Api {
       summary: 'Outputs of a job',
       parameters: [idParameter],
       responses: {
-        '200': json('[{id, name, type, outtypes, url, size_mb}]'),
-        '404': json('No outputs'),
+        '200': jsonResponse('[{id, name, type, outtypes, url, size_mb}]'),
+        '404': jsonResponse('No outputs'),
       },
       handler: (req, res) => {
         const id = jobId(req);
@@ -289,9 +284,9 @@ export function calcRoutes(options: RouteOptions): Api {
       { name: 'what', in: 'path', required: true, schema: { type: 'string' } },
     ],
     responses: {
-      '200': binary('A .npz file'),
-      '403': json('Not yours'),
-      '404': json('Unknown job or object'),
+      '200': binaryResponse('A .npz file'),
+      '403': jsonResponse('Not yours'),
+      '404': jsonResponse('Unknown job or object'),
     },
     handler: async (req, res) => {
       const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
@@ -308,7 +303,10 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/datastore',
     summary: "The job's datastore (a GeoPackage)",
     parameters: [idParameter],
-    responses: { '200': binary('calc_<id>.gpkg'), '404': json('Unknown job or no datastore') },
+    responses: {
+      '200': binaryResponse('calc_<id>.gpkg'),
+      '404': jsonResponse('Unknown job or no datastore'),
+    },
     handler: async (req, res) => {
       const id = jobId(req);
       engine.job(id, actorOf(req));
@@ -322,8 +320,8 @@ export function calcRoutes(options: RouteOptions): Api {
     summary: 'Abort a running job (SIGINT to its process); answers {error} or {success}',
     parameters: [idParameter],
     responses: {
-      '200': json('{"success": "Killing job N"} or {"error": ...}'),
-      '403': json('Not yours'),
+      '200': jsonResponse('{"success": "Killing job N"} or {"error": ...}'),
+      '403': jsonResponse('Not yours'),
     },
     handler: [
       writable,
@@ -338,7 +336,7 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/remove',
     summary: 'Remove a job and its files (refused while other jobs use it as parent)',
     parameters: [idParameter],
-    responses: { '200': json('{"success": "N"}'), '403': json('{"error": ...}') },
+    responses: { '200': jsonResponse('{"success": "N"}'), '403': jsonResponse('{"error": ...}') },
     handler: [
       writable,
       async (req, res) => {
@@ -370,8 +368,8 @@ export function calcRoutes(options: RouteOptions): Api {
       },
     },
     responses: {
-      '200': json('{"status": "created", "job_id": N}'),
-      '500': json('{"traceback": [...], "job_id": N}'),
+      '200': jsonResponse('{"status": "created", "job_id": N}'),
+      '500': jsonResponse('{"traceback": [...], "job_id": N}'),
     },
     handler: [
       writable,
@@ -417,8 +415,8 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/validate_zip',
     summary: 'Would this job.zip run?',
     responses: {
-      '200': json('{valid, error_msg, error_line}'),
-      '400': text('Missing archive file'),
+      '200': jsonResponse('{valid, error_msg, error_line}'),
+      '400': textResponse('Missing archive file'),
     },
     handler: [
       writable,
@@ -448,8 +446,8 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/valid/',
     summary: 'Is this XML well-formed NRML? Errors carry their line',
     responses: {
-      '200': json('{valid, error_msg, error_line}'),
-      '400': text('Please provide the "xml_text" parameter'),
+      '200': jsonResponse('{valid, error_msg, error_line}'),
+      '400': textResponse('Please provide the "xml_text" parameter'),
     },
     handler: (req, res) => {
       const xml = (req.body as Record<string, unknown> | undefined)?.xml_text;
@@ -466,7 +464,7 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/on_same_fs',
     summary:
       "Does the server see this file with the same first 32 bytes (adler32)? Only files under the server's data directory are looked at",
-    responses: { '200': json('{"success": boolean}') },
+    responses: { '200': jsonResponse('{"success": boolean}') },
     handler: async (req, res) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const filename = typeof body.filename === 'string' ? body.filename : '';
@@ -479,7 +477,7 @@ export function calcRoutes(options: RouteOptions): Api {
     method: 'get',
     path: '/v1/ini_defaults',
     summary: 'Default values of job.ini parameters, across calculation modes',
-    responses: { '200': json('{param: default}') },
+    responses: { '200': jsonResponse('{param: default}') },
     handler: (_req, res) => {
       res.json(engine.iniDefaults());
     },
@@ -489,7 +487,7 @@ export function calcRoutes(options: RouteOptions): Api {
     method: 'get',
     path: '/v1/engine_version',
     summary: 'The server version',
-    responses: { '200': text('The version') },
+    responses: { '200': textResponse('The version') },
     handler: (_req, res) => {
       res.type('text/plain').send(ENGINE_VERSION);
     },
@@ -499,7 +497,7 @@ export function calcRoutes(options: RouteOptions): Api {
     method: 'get',
     path: '/v1/engine_latest_version',
     summary: 'A newer version, if known',
-    responses: { '200': text('None: this server does not look for updates') },
+    responses: { '200': textResponse('None: this server does not look for updates') },
     handler: (_req, res) => {
       res.type('text/plain').send('None');
     },
@@ -509,7 +507,7 @@ export function calcRoutes(options: RouteOptions): Api {
     method: 'get',
     path: '/v1/available_gsims',
     summary: 'Ground-motion models: none, since this server has no hazard module',
-    responses: { '200': json('[]') },
+    responses: { '200': jsonResponse('[]') },
     handler: (_req, res) => {
       res.json([]);
     },
@@ -521,7 +519,10 @@ export function calcRoutes(options: RouteOptions): Api {
     method: 'post',
     path: '/accounts/ajax_login/',
     summary: 'Log in (username, password): a session cookie',
-    responses: { '200': text('Successful login'), '403': text('Invalid login / Disabled account') },
+    responses: {
+      '200': textResponse('Successful login'),
+      '403': textResponse('Invalid login / Disabled account'),
+    },
     handler: async (req, res) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const outcome = await auth.login(String(body.username ?? ''), String(body.password ?? ''));
@@ -541,7 +542,7 @@ export function calcRoutes(options: RouteOptions): Api {
     method: 'post',
     path: '/accounts/ajax_logout/',
     summary: 'Log out',
-    responses: { '200': text('Successful logout') },
+    responses: { '200': textResponse('Successful logout') },
     handler: async (req, res) => {
       const token = sessionToken(req);
       if (token !== null) await auth.logout(token);
@@ -609,7 +610,7 @@ export function calcRoutes(options: RouteOptions): Api {
     summary: 'Set the new password (the token is used once)',
     responses: {
       '200': { description: 'HTML page' },
-      '400': text('Invalid or expired link, or a weak password'),
+      '400': textResponse('Invalid or expired link, or a weak password'),
     },
     handler: async (req, res) => {
       const password = String(((req.body ?? {}) as Record<string, unknown>).password ?? '');
@@ -624,7 +625,7 @@ export function calcRoutes(options: RouteOptions): Api {
     method: 'get',
     path: '/openapi.json',
     summary: 'This API (OpenAPI 3.1)',
-    responses: { '200': json('The OpenAPI document') },
+    responses: { '200': jsonResponse('The OpenAPI document') },
     handler: api.serveDocument(),
   });
 

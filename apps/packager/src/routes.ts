@@ -2,17 +2,18 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { UnauthorizedError } from '@geoworks/errors';
 import { BadTaskParameterError, type Packager, type TaskKind } from '@geoworks/packager';
-import { createApi, type Api, type FormattedError, type PublicError } from '@geoworks/service-kit';
+import {
+  type Api,
+  createApi,
+  type FormattedError,
+  jsonResponse,
+  type PublicError,
+} from '@geoworks/service-kit';
 
 export interface RouteOptions {
   packager: Packager;
   secret: string;
 }
-
-const json = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: {} } },
-});
 
 const formBody = (
   properties: Record<string, { type: string; description?: string }>,
@@ -136,8 +137,8 @@ export function packagerRoutes(options: RouteOptions): Api {
       summary: 'Workers, queue lengths and processed requests',
       requestBody: formBody({}, []),
       responses: {
-        '200': json('{worker_count, queue_length, processed_requests, queues}'),
-        '401': json('Wrong secret'),
+        '200': jsonResponse('{worker_count, queue_length, processed_requests, queues}'),
+        '401': jsonResponse('Wrong secret'),
       },
       handler: [
         auth,
@@ -153,7 +154,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     path: '/clear_caches',
     summary: 'Delete every cached zip',
     requestBody: formBody({}, []),
-    responses: { '200': json('{"status": "success", "message": "Done."}') },
+    responses: { '200': jsonResponse('{"status": "success", "message": "Done."}') },
     handler: [
       auth,
       async (_req, res) => {
@@ -176,10 +177,10 @@ export function packagerRoutes(options: RouteOptions): Api {
       summary,
       requestBody: formBody(fields, required),
       responses: {
-        '200': json('{"status": "success", "message": ..., "job_id": ...}'),
-        '400': json('A parameter is missing or bad'),
-        '401': json('Wrong secret'),
-        '403': json('A URL names a host outside PACKAGER_ALLOWED_HOSTS'),
+        '200': jsonResponse('{"status": "success", "message": ..., "job_id": ...}'),
+        '400': jsonResponse('A parameter is missing or bad'),
+        '401': jsonResponse('Wrong secret'),
+        '403': jsonResponse('A URL names a host outside PACKAGER_ALLOWED_HOSTS'),
       },
       handler: [
         auth,
@@ -226,7 +227,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     path: '/statistics',
     summary: 'Requests, errors and distinct emails per resource; `*` is the grand total',
     requestBody: formBody({ resource_id: { type: 'string' } }, []),
-    responses: { '200': json('{"status": true, "totals": {...}}') },
+    responses: { '200': jsonResponse('{"status": true, "totals": {...}}') },
     handler: [
       auth,
       (req, res) => {
@@ -252,7 +253,7 @@ export function packagerRoutes(options: RouteOptions): Api {
         },
         [],
       ),
-      responses: { '200': json(`{"success": true, "${list}": [...]}`) },
+      responses: { '200': jsonResponse(`{"success": true, "${list}": [...]}`) },
       handler: [
         auth,
         async (req, res) => {
@@ -286,7 +287,7 @@ export function packagerRoutes(options: RouteOptions): Api {
         content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
       },
       '206': { description: 'A byte range of the zip' },
-      '404': json('Unknown or expired'),
+      '404': jsonResponse('Unknown or expired'),
     },
     handler: async (req, res, next) => {
       const stored = await packager.download(req.params.name);
@@ -314,7 +315,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     method: 'get',
     path: '/openapi.json',
     summary: 'This document',
-    responses: { '200': json('OpenAPI 3.1') },
+    responses: { '200': jsonResponse('OpenAPI 3.1') },
     handler: api.serveDocument(),
   });
   return api;

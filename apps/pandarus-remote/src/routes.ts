@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Request, Response } from 'express';
 import { InvalidInputError } from '@geoworks/errors';
 import type { CalculationKind, PandarusService } from '@geoworks/pandarus-service';
-import { createApi, receiveUploads, type Api } from '@geoworks/service-kit';
+import { type Api, createApi, receiveUploads, textResponse } from '@geoworks/service-kit';
 
 /** The greeting brightway2-regional's `check_alive` expects a 200 for. */
 export const GREETING = 'pandarus_remote web service, version (1, 1).';
@@ -24,10 +24,6 @@ const form = (...names: string[]) => ({
   },
 });
 
-const text = (description: string) => ({
-  description,
-  content: { 'text/plain': { schema: { type: 'string' } } },
-});
 const attachment = {
   description: 'The file, as an attachment',
   content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
@@ -81,7 +77,7 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
     method: 'get',
     path: '/',
     summary: 'Ping',
-    responses: { '200': text(GREETING) },
+    responses: { '200': textResponse(GREETING) },
     handler: (_req, res) => {
       res.type('text/plain').send(GREETING);
     },
@@ -134,10 +130,10 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
         description: '{filename, sha256}',
         content: { 'application/json': { schema: { type: 'object' } } },
       },
-      '400': text('A form field is missing'),
-      '406': text('The hash does not match, or the file is not a usable dataset'),
-      '409': text('A dataset with this hash already exists'),
-      '413': text('The file is over the size limit'),
+      '400': textResponse('A form field is missing'),
+      '406': textResponse('The hash does not match, or the file is not a usable dataset'),
+      '409': textResponse('A dataset with this hash already exists'),
+      '413': textResponse('The file is over the size limit'),
     },
     handler: async (req, res) => {
       const { fields, files } = await receiveUploads(req, {
@@ -199,11 +195,11 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
         'Answers the job status URL path to poll. Asking again while the job is queued or running gives the same job.',
       requestBody: form(...names),
       responses: {
-        '200': text('/status/<job_id>'),
-        '400': text('A form field is missing'),
-        '404': text('A dataset (or, for remaining, the intersection) is not on the server'),
-        '406': text('The datasets are the same, or not of the right kind'),
-        '409': text('Already calculated'),
+        '200': textResponse('/status/<job_id>'),
+        '400': textResponse('A form field is missing'),
+        '404': textResponse('A dataset (or, for remaining, the intersection) is not on the server'),
+        '406': textResponse('The datasets are the same, or not of the right kind'),
+        '409': textResponse('Already calculated'),
       },
       handler: async (req, res) => {
         const jobId = await request(...formPair(req, names));
@@ -218,7 +214,7 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
     summary: 'Status of a calculation job',
     description:
       'A bare word: queued, started, finished or failed. Ask with `Accept: application/json` for `{status, error}`.',
-    responses: { '200': text('The status word'), '404': text('No such job') },
+    responses: { '200': textResponse('The status word'), '404': textResponse('No such job') },
     handler: async (req, res) => {
       const status = await service.status(req.params.id);
       if (status === null) {
@@ -253,8 +249,8 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
       requestBody: form(...names),
       responses: {
         '200': attachment,
-        '400': text('A form field is missing'),
-        '404': text('Not calculated'),
+        '400': textResponse('A form field is missing'),
+        '404': textResponse('Not calculated'),
       },
       handler: async (req, res) => {
         await sendAttachment(res, service.resultFile(kind, ...formPair(req, names)));

@@ -38,7 +38,7 @@ export { handleShutdownSignals, runService } from './signals.js';
 export { mailTransportOptions, SMTP_CONFIG } from './smtp-config.js';
 export type { MailTransportOptions } from './smtp-config.js';
 export type { ShutdownSignalOptions } from './signals.js';
-export { createApi } from './openapi.js';
+export { binaryResponse, createApi, jsonResponse, textResponse } from './openapi.js';
 export type {
   Api,
   ApiInfo,

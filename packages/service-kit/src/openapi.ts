@@ -193,3 +193,24 @@ function withPathParameters(
     }));
   return [...missing, ...described];
 }
+
+/** A documented JSON response (any shape). */
+export function jsonResponse(description: string): OpenApiResponse {
+  return { description, content: { 'application/json': { schema: {} } } };
+}
+
+/** A documented plain-text response. */
+export function textResponse(description: string): OpenApiResponse {
+  return { description, content: { 'text/plain': { schema: { type: 'string' } } } };
+}
+
+/** A documented binary response of `mediaType` (a file download). */
+export function binaryResponse(
+  description: string,
+  mediaType = 'application/octet-stream',
+): OpenApiResponse {
+  return {
+    description,
+    content: { [mediaType]: { schema: { type: 'string', format: 'binary' } } },
+  };
+}

@@ -1,0 +1,45 @@
+import { defineConfig, LOG_LEVELS } from '@geoworks/service-kit';
+
+export const configSchema = defineConfig({
+  port: {
+    env: 'FLUX_SERVER_PORT',
+    type: 'integer',
+    default: 8080,
+    min: 0,
+    max: 65535,
+    description: 'HTTP port (flux-server: 8080)',
+  },
+  host: {
+    env: 'FLUX_SERVER_HOST',
+    type: 'string',
+    default: '127.0.0.1',
+    description: 'Interface to listen on',
+  },
+  database: {
+    env: 'FLUX_DB',
+    type: 'path',
+    optional: true,
+    description:
+      'The flux database, shared with flux-manage (default: $GEOWORKS_DATA_DIR/flux/flux.sqlite, else ./data/flux/flux.sqlite)',
+  },
+  maxAggregateValues: {
+    env: 'FLUX_MAX_AGGREGATE_VALUES',
+    type: 'integer',
+    default: 2_000_000_000,
+    min: 1,
+    description: 'Largest aggregation (cells x time steps read) before answering 413',
+  },
+  corsOrigins: {
+    env: 'FLUX_SERVER_CORS_ORIGINS',
+    type: 'list',
+    default: ['*'],
+    description: 'Origins whose pages may call the API (the Carbon Data Explorer client)',
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    type: 'enum',
+    values: LOG_LEVELS,
+    default: 'info',
+    description: 'Log level',
+  },
+});

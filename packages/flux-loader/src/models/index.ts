@@ -1,0 +1,31 @@
+import { CovarianceMatrix } from './covariance.js';
+import { UnknownModelError } from './errors.js';
+import { KrigedXCO2Matrix } from './kriged.js';
+import type { FluxModel, ModelOptions } from './model.js';
+import { SpatioTemporalMatrix } from './spatio-temporal.js';
+import { XCO2Matrix } from './xco2.js';
+
+export { CovarianceMatrix, KrigedXCO2Matrix, SpatioTemporalMatrix, XCO2Matrix };
+export type { FluxModel, ModelOptions };
+export { ModelInputError, UnknownModelError } from './errors.js';
+export { bboxMd5, isoSeconds, pythonFloatRepr } from './describe.js';
+
+const MODELS = {
+  SpatioTemporalMatrix,
+  KrigedXCO2Matrix,
+  XCO2Matrix,
+  CovarianceMatrix,
+} as const;
+
+export type ModelName = keyof typeof MODELS;
+export const MODEL_NAMES = Object.keys(MODELS) as ModelName[];
+
+/** Opens `path` through the model called `name` (the CLI's `-m`). */
+export function openModel(
+  name: string,
+  path: string,
+  options: ModelOptions = {},
+): Promise<FluxModel> {
+  if (!(name in MODELS)) throw new UnknownModelError(name, MODEL_NAMES);
+  return MODELS[name as ModelName].open(path, options);
+}

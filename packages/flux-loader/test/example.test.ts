@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { FluxStore } from '../src/index.js';
+
+const example = fileURLToPath(new URL('./fixtures/example.ts', import.meta.url));
+const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+const casa = fileURLToPath(new URL('./fixtures/flux/casagfed2004.mat', import.meta.url));
+
+describe('the README example', () => {
+  it('is test/fixtures/example.ts, word for word', async () => {
+    expect(await readFile(readme, 'utf8')).toContain(
+      `\`\`\`ts\n${await readFile(example, 'utf8')}\`\`\``,
+    );
+  });
+
+  it('runs: loads the grid, answers a map and a daily mean', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'flux-example-'));
+    try {
+      const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', tsx, '--conditions=@geoworks/source', example, casa],
+        {
+          cwd,
+        },
+      );
+      const lines = stdout.trim().split('\n');
+      expect(lines[0]).toBe('2004-06-30T03:00:00.000Z 2635');
+      // The true mean of that cell's eight values (the original averaged pairwise).
+      const store = FluxStore.open(join(cwd, 'data', 'flux', 'flux.sqlite'));
+      const values = store
+        .times('casa_gfed_2004')
+        .map((time) => store.map('casa_gfed_2004', new Date(time)).values[1]!);
+      store.close();
+      expect(values).toHaveLength(8);
+      expect(lines[1]).toBe(
+        `1 1 ${(values.reduce((sum, value) => sum + value, 0) / 8).toFixed(4)}`,
+      );
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
