@@ -1,6 +1,7 @@
 // The flux-server API over a FluxStore: the original's routes, parameters and response shapes,
 // independent of any HTTP framework (the app only routes to these methods).
 import { InvalidInputError, NotFoundError, NotImplementedError } from '@geoworks/errors';
+import { utcDate } from './dates.js';
 import { cellsInPolygon, parseWktPoint, parseWktPolygon } from './geometry.js';
 import { mapToGeoTiff } from './geotiff.js';
 import { INTERVALS } from './store/intervals.js';
@@ -61,7 +62,7 @@ export function parseApiDate(text: string, name: string): Date {
     milli = '0',
     zone,
   ] = match;
-  let time = Date.UTC(
+  const date = utcDate(
     Number(year),
     Number(month) - 1,
     Number(day),
@@ -70,7 +71,7 @@ export function parseApiDate(text: string, name: string): Date {
     Number(second),
     Number(milli.padEnd(3, '0')),
   );
-  const date = new Date(time);
+  let time = date.getTime();
   if (
     date.getUTCMonth() !== Number(month) - 1 ||
     date.getUTCDate() !== Number(day) ||

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { InvalidInputError } from '@geoworks/errors';
+import { utcDate } from './dates.js';
 
 /** A loading configuration: the JSON file's keys, then the overrides, as settings. */
 export type FluxConfig = Record<string, unknown>;
@@ -182,7 +183,7 @@ export function parseTimestamp(text: string): Date | undefined {
     );
   if (match === null) return undefined;
   const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '0'] = match;
-  const time = Date.UTC(
+  const date = utcDate(
     Number(year),
     Number(month) - 1,
     Number(day),
@@ -191,7 +192,6 @@ export function parseTimestamp(text: string): Date | undefined {
     Number(second),
     Math.round(Number(`0.${fraction}`) * 1000),
   );
-  const date = new Date(time);
   // Refuse 2004-02-31 and the like instead of rolling over.
   if (date.getUTCMonth() !== Number(month) - 1 || date.getUTCDate() !== Number(day))
     return undefined;

@@ -88,3 +88,16 @@ export function cellsInPolygon(cells: Float64Array, rings: [number, number][][])
   }
   return Int32Array.from(inside);
 }
+
+/**
+ * The grid spacing along one axis: the configured one, else the smallest gap between the
+ * distinct coordinates (1 when there is a single one).
+ */
+export function gridSpacing(coordinates: Float64Array, configured: unknown): number {
+  if (typeof configured === 'number' && configured > 0) return configured;
+  const sorted = Float64Array.from(new Set(coordinates)).sort();
+  let smallest = Infinity;
+  for (let index = 1; index < sorted.length; index++)
+    smallest = Math.min(smallest, sorted[index]! - sorted[index - 1]!);
+  return Number.isFinite(smallest) ? smallest : 1;
+}

@@ -1,18 +1,9 @@
 import { TooLargeError } from '@geoworks/errors';
 import { writeArrayBuffer } from 'geotiff';
+import { gridSpacing } from './geometry.js';
 
 /** Largest raster written, in pixels (a 0.01-degree global grid is 648 million). */
 const MAX_PIXELS = 50_000_000;
-
-/** The grid spacing along one axis: the configured one, else the smallest gap between cells. */
-function spacing(coordinates: Float64Array, configured: unknown): number {
-  if (typeof configured === 'number' && configured > 0) return configured;
-  const sorted = Float64Array.from(new Set(coordinates)).sort();
-  let smallest = Infinity;
-  for (let index = 1; index < sorted.length; index++)
-    smallest = Math.min(smallest, sorted[index]! - sorted[index - 1]!);
-  return Number.isFinite(smallest) ? smallest : 1;
-}
 
 /**
  * A map (one value per cell centre) as a single-band Float32 GeoTIFF in WGS 84 (EPSG:4326):
@@ -31,8 +22,8 @@ export function mapToGeoTiff(
     xs[cell] = cells[2 * cell]!;
     ys[cell] = cells[2 * cell + 1]!;
   }
-  const dx = spacing(xs, grid.x);
-  const dy = spacing(ys, grid.y);
+  const dx = gridSpacing(xs, grid.x);
+  const dy = gridSpacing(ys, grid.y);
   let minX = Infinity;
   let maxX = -Infinity;
   let minY = Infinity;

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
+import { fluxFixture } from '@geoworks/test-fixtures';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FluxStore, runFluxManage } from '../src/index.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`fixtures/flux/${name}`, import.meta.url));
+const fixture = fluxFixture;
 const CASA = fixture('casagfed2004.mat');
 
 let dir: string;

@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { fluxFixture } from '@geoworks/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { FluxStore } from '../src/index.js';
 
 const example = fileURLToPath(new URL('./fixtures/example.ts', import.meta.url));
 const readme = fileURLToPath(new URL('../README.md', import.meta.url));
-const casa = fileURLToPath(new URL('./fixtures/flux/casagfed2004.mat', import.meta.url));
+const casa = fluxFixture('casagfed2004.mat');
 
 describe('the README example', () => {
   it('is test/fixtures/example.ts, word for word', async () => {

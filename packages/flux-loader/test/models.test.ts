@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fluxFixture } from '@geoworks/test-fixtures';
 import {
   CovarianceMatrix,
   FluxStore,
@@ -16,9 +17,9 @@ import {
 } from '../src/index.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
-const CASA = fixture('flux/casagfed2004.mat');
-const KRIGED = fixture('flux/kriged_xco2.mat');
-const XCO2 = fixture('flux/xco2.mat');
+const CASA = fluxFixture('casagfed2004.mat');
+const KRIGED = fluxFixture('kriged_xco2.mat');
+const XCO2 = fluxFixture('xco2.mat');
 const JUNE_30 = 'timestamp=2004-06-30T00:00:00';
 
 let dir: string;
@@ -84,10 +85,7 @@ describe('SpatioTemporalMatrix on casagfed2004.mat', () => {
     ] as const) {
       const model = await openModel('SpatioTemporalMatrix', path, {
         overrides: `${JUNE_30};var_name=casa_gfed_2004`,
-        configFile: join(
-          fileURLToPath(new URL('fixtures/flux/', import.meta.url)),
-          'casagfed2004.json',
-        ),
+        configFile: fluxFixture('casagfed2004.json'),
       });
       const described = await model.describe();
       expect(described.bboxmd5).toBe('6f3e33c145010bc74c5ccd3ba772f504');
@@ -174,6 +172,10 @@ describe('KrigedXCO2Matrix on kriged_xco2.mat', () => {
       expect(errors[row]).toBe(Math.round(Math.sqrt(raw.data[row * 9 + 3]!) * 10) / 10);
     }
     expect(Object.keys(store.metadata('kriged')!.stats).sort()).toEqual(['errors', 'values']);
+    // No `grid` in its metadata: a point off a centre finds its cell through the centres' spacing.
+    const cells = store.cells('kriged');
+    const [x, y] = [cells[2 * 7000]!, cells[2 * 7000 + 1]!];
+    expect(store.cellIndex('kriged', x + 0.3, y - 0.2)).toBe(7000);
   });
 
   it('takes the date from a Kriged_YYYYMMDD_ file name', async () => {

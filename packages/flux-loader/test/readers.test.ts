@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
+import { fluxFixture } from '@geoworks/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   MatrixFileError,
@@ -15,7 +16,7 @@ import {
 import type { MatrixFile, NumericMatrix } from '../src/types.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
-const flux = (name: string): string => join(fixtures, 'flux', name);
+const flux = fluxFixture;
 const fixture = (name: string): string => join(fixtures, name);
 
 const scratch = mkdtempSync(join(tmpdir(), 'flux-readers-'));

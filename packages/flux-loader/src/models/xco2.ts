@@ -1,3 +1,4 @@
+import { utcDate } from '../dates.js';
 import type { DatasetMetadata, PointsLoad } from '../types.js';
 import { bboxMd5, boundingBox, isoSeconds } from './describe.js';
 import { ModelInputError } from './errors.js';
@@ -47,7 +48,7 @@ export class XCO2Matrix extends BaseModel {
           `row ${row + 1}: day of year ${dayOfYear} of year ${year} is not a date`,
         );
       }
-      table.times[row] = Date.UTC(year, 0, 1) + Math.round((dayOfYear - 1) * DAY_MS);
+      table.times[row] = utcDate(year, 0, 1).getTime() + Math.round((dayOfYear - 1) * DAY_MS);
       table.x[row] = matrix.data[at]!;
       table.y[row] = matrix.data[at + 1]!;
       table.properties.value[row] = matrix.data[at + 2]!;

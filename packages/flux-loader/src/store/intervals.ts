@@ -1,3 +1,4 @@
+import { utcDate } from '../dates.js';
 import type { Interval } from '../types.js';
 
 export const INTERVALS: readonly Interval[] = ['hourly', 'daily', 'weekly', 'monthly', 'annual'];
@@ -19,8 +20,8 @@ export function bucketStart(time: number, interval: Interval): number {
       return day - weekday * DAY;
     }
     case 'monthly':
-      return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+      return utcDate(date.getUTCFullYear(), date.getUTCMonth(), 1).getTime();
     case 'annual':
-      return Date.UTC(date.getUTCFullYear(), 0, 1);
+      return utcDate(date.getUTCFullYear(), 0, 1).getTime();
   }
 }

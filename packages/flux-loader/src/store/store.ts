@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import { gridSpacing } from '../geometry.js';
 import { isoSeconds } from '../models/describe.js';
 import type {
   Aggregate,
@@ -43,9 +44,13 @@ export const RESERVED_NAMES = ['coord_index', 'metadata', 'summary_stats'] as co
 const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 /** Cells per block: a cell's series reads 64 cells' worth per time block, a map N/64 rows. */
 const BLOCK_CELLS = 64;
-/** Values buffered per time block while loading (32 MB of doubles), at most 64 steps. */
+/**
+ * Values buffered per time block while loading (32 MB of doubles), at most 32 steps: an 8 KB
+ * block keeps a map read near 8 MB of blobs for a global grid while a year of one cell is still
+ * only 92 rows (64 steps doubled map reads; 16 took 6% more space and twice the series rows).
+ */
 const BLOCK_VALUES = 1 << 22;
-const MAX_BLOCK_STEPS = 64;
+const MAX_BLOCK_STEPS = 32;
 
 export interface FluxStoreOptions {
   /** Largest number of stored values one query may read (413 beyond); default 250 million. */
@@ -694,9 +699,15 @@ export class FluxStore {
     const key = `${Math.round(x * 1e5) / 1e5},${Math.round(y * 1e5) / 1e5}`;
     const found = exact.get(key);
     if (found !== undefined) return found;
-    const grid = this.metadataOf(name)?.grid as { x?: unknown; y?: unknown } | undefined;
-    const halfX = typeof grid?.x === 'number' ? grid.x / 2 : 0;
-    const halfY = typeof grid?.y === 'number' ? grid.y / 2 : 0;
+    // A point inside a cell's extent finds it: the configured cell size, else the spacing of
+    // the centres (kriged grids carry no `grid`).
+    const [halfX, halfY] = this.#cached(`halfCell:${dataset.id}`, () => {
+      const grid = this.metadataOf(name)?.grid as { x?: unknown; y?: unknown } | undefined;
+      const count = cells.length / 2;
+      const xs = Float64Array.from({ length: count }, (_, cell) => cells[2 * cell]!);
+      const ys = Float64Array.from({ length: count }, (_, cell) => cells[2 * cell + 1]!);
+      return [gridSpacing(xs, grid?.x) / 2, gridSpacing(ys, grid?.y) / 2];
+    });
     let best = -1;
     let bestDistance = Infinity;
     for (let cell = 0; cell < cells.length / 2; cell++) {
