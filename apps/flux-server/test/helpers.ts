@@ -8,7 +8,6 @@ import { start } from '../src/server.js';
 
 export type Server = Awaited<ReturnType<typeof start>>;
 
-
 /** A flux-python-api test fixture's path (casagfed2004.mat, kriged_xco2.mat, xco2.mat). */
 export const fixture = fluxFixture;
 
