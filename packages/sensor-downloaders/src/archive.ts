@@ -56,12 +56,44 @@ export async function extractArchive(path: string, destination: string): Promise
   return kind === 'zip' ? extractZip(path, root) : extractTar(path, root);
 }
 
-async function extractZip(path: string, root: string): Promise<string[]> {
-  const zip = await new Promise<yauzl.ZipFile>((resolveOpen, reject) =>
+/** Every entry's name and Unix mode, read from the central directory without extracting. */
+async function listZip(path: string): Promise<{ name: string; mode: number }[]> {
+  const zip = await openZip(path);
+  const entries: { name: string; mode: number }[] = [];
+  return new Promise((resolveAll, reject) => {
+    zip.on('error', (error: Error) =>
+      reject(new ArchiveError(path, error.message, { cause: error })),
+    );
+    zip.on('entry', (entry: yauzl.Entry) => {
+      entries.push({
+        name: entry.fileName,
+        mode: (entry.externalFileAttributes >>> 16) & 0o170000,
+      });
+      zip.readEntry();
+    });
+    zip.on('end', () => resolveAll(entries));
+    zip.readEntry();
+  });
+}
+
+function openZip(path: string): Promise<yauzl.ZipFile> {
+  return new Promise<yauzl.ZipFile>((resolveOpen, reject) =>
     yauzl.open(path, { lazyEntries: true, autoClose: true }, (error, file) =>
       error ? reject(new ArchiveError(path, error.message, { cause: error })) : resolveOpen(file),
     ),
   );
+}
+
+async function extractZip(path: string, root: string): Promise<string[]> {
+  // A first pass checks every entry, so a hostile archive writes nothing at all.
+  for (const entry of await listZip(path)) {
+    if (inside(root, entry.name) === undefined) {
+      throw new ArchiveError(path, `entry "${entry.name}" would be written outside ${root}`);
+    }
+    if (entry.mode === 0o120000)
+      throw new ArchiveError(path, `entry "${entry.name}" is a symbolic link`);
+  }
+  const zip = await openZip(path);
   const written: string[] = [];
   return new Promise<string[]>((resolveAll, reject) => {
     const fail = (error: unknown) => {

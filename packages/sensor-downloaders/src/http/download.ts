@@ -2,7 +2,7 @@
 // interruption, checked against the advertised size and MD5, renamed only when complete.
 
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   DownloadCancelled,
@@ -272,10 +272,7 @@ async function writeBody(
       batched += chunk.byteLength;
       if (batched >= WRITE_BATCH_BYTES) {
         await writing;
-        // One buffer per batch: one write, and one message to the hashing worker.
-        const buffer = Buffer.concat(batch, batched);
-        if (hash !== undefined) await hash.update(buffer);
-        writing = handle.write(buffer);
+        writing = flush(handle, batch, batched, hash);
         batch = [];
         batched = 0;
       }
@@ -285,13 +282,28 @@ async function writeBody(
     clearTimeout(timer);
     // What arrived is kept even when the transfer broke off: the next attempt resumes after it.
     await writing.catch(() => undefined);
-    if (batch.length > 0) {
-      const buffer = Buffer.concat(batch, batched);
-      if (hash !== undefined) await hash.update(buffer);
-      await handle.write(buffer);
-    }
+    if (batch.length > 0) await flush(handle, batch, batched, hash);
     await handle.close();
   }
+}
+
+/**
+ * Writes a batch: as it came (one `writev`) when nothing hashes it, else joined into one buffer
+ * that is also the one message to the hashing worker.
+ */
+async function flush(
+  handle: FileHandle,
+  batch: Uint8Array[],
+  bytes: number,
+  hash: BackgroundHash | undefined,
+): Promise<void> {
+  if (hash === undefined) {
+    await handle.writev(batch);
+    return;
+  }
+  const buffer = Buffer.concat(batch, bytes);
+  await hash.update(buffer);
+  await handle.write(buffer);
 }
 
 /** Why the part file is not the advertised file, or undefined when it is (or nothing is known). */
