@@ -44,6 +44,8 @@ export interface SensorCliIo {
   isTty: boolean;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** The terminal progress bars are drawn on (they move the cursor: a real TTY stream). */
+  terminal?: NodeJS.WriteStream;
 }
 
 class UsageError extends Error {}
@@ -53,6 +55,7 @@ const defaultIo: SensorCliIo = {
   err: (text) => process.stderr.write(text),
   isTty: process.stderr.isTTY === true,
   env: process.env,
+  terminal: process.stderr,
 };
 
 /** Credential keywords from a JSON config file, else from upper-case environment variables. */
@@ -294,17 +297,18 @@ async function download(
   values: Values,
 ): Promise<number> {
   const bulk = new BulkDownloader(scenes);
-  const bars = io.isTty
-    ? new cliProgress.MultiBar(
-        {
-          format: ' {bar} {percentage}% | {scene} | {value}/{total} MB',
-          hideCursor: true,
-          clearOnComplete: false,
-          stream: { write: (text: string) => io.err(text) } as unknown as NodeJS.WritableStream,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+  const bars =
+    io.isTty && io.terminal !== undefined
+      ? new cliProgress.MultiBar(
+          {
+            format: ' {bar} {percentage}% | {scene} | {value}/{total} MB',
+            hideCursor: true,
+            clearOnComplete: false,
+            stream: io.terminal,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   const sceneBars = new Map<string, cliProgress.SingleBar>();
   const lastLine = new Map<string, number>();
   bulk.on('activating', (scene) =>
@@ -324,7 +328,7 @@ async function download(
       bar.update(mb(progress.sceneBytes), { scene: progress.sceneId });
       return;
     }
-    // Without a terminal: a line per scene every 10%.
+    // Without a terminal: a line per scene every 10 %.
     const tenth = total === undefined ? 0 : Math.floor((10 * progress.sceneBytes) / total);
     if ((lastLine.get(progress.sceneId) ?? -1) < tenth) {
       lastLine.set(progress.sceneId, tenth);

@@ -342,6 +342,19 @@ describe('Planet activation and download', () => {
     expect(ids).not.toContain(scene!.sceneId);
   });
 
+  it('throws NotActivatableError when Planet refuses the activation itself (403)', async () => {
+    const fake = await planetFake({ count: 2 });
+    const [scene] = await api(fake).scenes({ aoi: polygon, maxItems: 1 }).toArray();
+    fake.activateForbidden.add(scene!.sceneId);
+    const error = await scene!
+      .downloader()
+      .activate()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(NotActivatableError);
+    expect((error as Error).message).toContain(scene!.sceneId);
+    expect(fake.activations.length).toBeGreaterThan(0);
+  });
+
   it('throws NotActivatableError for an asset type the item lacks', async () => {
     const fake = await planetFake({ count: 2 });
     const [scene] = await api(fake)

@@ -460,4 +460,18 @@ describe('USGS download', () => {
     expect(result.error).toBeInstanceOf(NotActivatableError);
     expect(callsTo(fake, 'download-request')).toHaveLength(0);
   });
+
+  it('throws NotActivatableError when the download request fails for the scene', async () => {
+    const { fake, api } = await setup();
+    const scene = await firstScene(fake, api);
+    const source = fake.scenes.find((s) => s.displayId === scene.sceneId)!;
+    fake.requestFails.add(source.entityId);
+    const error = await scene
+      .downloader()
+      .activate()
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(NotActivatableError);
+    expect((error as Error).message).toContain('Product not available');
+    expect(callsTo(fake, 'download-request')).toHaveLength(1);
+  });
 });

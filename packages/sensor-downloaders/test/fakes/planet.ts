@@ -86,7 +86,7 @@
 //
 // ─── Knobs (mutable) and recorded state ─────────────────────────────────────────────────────
 // rateLimitEvery, activationPolls, wrongMd5, locationTtlMs, downloadFaults (see above);
-// noDownloadPermission: Set<itemId>. State: requests / downloadRequests (raw HTTP),
+// noDownloadPermission: Set<itemId>. activateForbidden: Set<itemId> (permission listed, activate 403). State: requests / downloadRequests (raw HTTP),
 // items (PlanetFakeItem with per-asset status), activations ({itemId, assetType, method,
 // status}[]), searches (Map), downloadAuthHeaders, authFailures (count of 401s),
 // rateLimited (count of 429s).
@@ -162,6 +162,8 @@ export interface PlanetFakeOptions {
   rateLimitEvery?: number;
   wrongMd5?: boolean;
   noDownloadPermission?: Iterable<string>;
+  /** Items whose assets list the download permission but whose activation answers 403. */
+  activateForbidden?: Iterable<string>;
   locationTtlMs?: number;
   downloadFaults?: FileFaults;
 }
@@ -190,6 +192,7 @@ export interface PlanetFake {
   wrongMd5: boolean;
   locationTtlMs: number;
   noDownloadPermission: Set<string>;
+  activateForbidden: Set<string>;
   downloadFaults: FileFaults;
   /** The Basic auth header value for the configured key. */
   readonly authorization: string;
@@ -328,6 +331,7 @@ export async function startPlanetFake(options: PlanetFakeOptions = {}): Promise<
     wrongMd5: options.wrongMd5 ?? false,
     locationTtlMs: options.locationTtlMs ?? 3600_000,
     noDownloadPermission: new Set(options.noDownloadPermission ?? []),
+    activateForbidden: new Set(options.activateForbidden ?? []),
     downloadFaults: options.downloadFaults ?? {},
     authorization,
     close: async () => {
@@ -585,7 +589,7 @@ export async function startPlanetFake(options: PlanetFakeOptions = {}): Promise<
     method: string,
   ) => {
     let status: number;
-    if (!canDownload(item)) status = 403;
+    if (!canDownload(item) || fake.activateForbidden.has(item.id)) status = 403;
     else if (asset.status === 'inactive') {
       status = 202;
       asset.status = 'activating';

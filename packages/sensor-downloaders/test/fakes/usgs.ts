@@ -191,6 +191,8 @@ export interface UsgsFakeOptions {
   preparingPolls?: number;
   maliciousTar?: boolean;
   unavailable?: Iterable<string>;
+  /** Entities whose download-options are available but whose download-request fails. */
+  requestFails?: Iterable<string>;
   downloadFaults?: FileFaults;
 }
 
@@ -244,6 +246,7 @@ export interface UsgsFake {
   preparingPolls: number;
   maliciousTar: boolean;
   unavailable: Set<string>;
+  requestFails: Set<string>;
   apiKeyTtlMs: number;
   failNext: { errorCode: string; errorMessage?: string }[];
   downloadFaults: FileFaults;
@@ -474,6 +477,7 @@ export async function startUsgsFake(options: UsgsFakeOptions = {}): Promise<Usgs
     preparingPolls: options.preparingPolls ?? 0,
     maliciousTar: options.maliciousTar ?? false,
     unavailable: new Set(options.unavailable ?? []),
+    requestFails: new Set(options.requestFails ?? []),
     apiKeyTtlMs: options.apiKeyTtlMs ?? 2 * 3600_000,
     failNext: [],
     downloadFaults: options.downloadFaults ?? {},
@@ -754,7 +758,7 @@ export async function startUsgsFake(options: UsgsFakeOptions = {}): Promise<Usgs
         result.failed.push({ entityId, productId, errorMessage: 'Invalid product for entity' });
         continue;
       }
-      if (!isAvailable(scene)) {
+      if (!isAvailable(scene) || fake.requestFails.has(scene.entityId)) {
         result.failed.push({ entityId, productId, errorMessage: 'Product not available' });
         continue;
       }
