@@ -61,14 +61,24 @@ export function handleShutdownSignals(
  * (so an operator sees every bad variable at once, without a stack trace).
  */
 export async function runService(start: () => Promise<ServerHandle>): Promise<void> {
+  // A signal during start-up must not kill the process the default way (no clean stop): it is
+  // remembered, and acted on as soon as the service is up and the real handlers are in place.
+  let early: NodeJS.Signals | undefined;
+  const remember = (signal: NodeJS.Signals) => {
+    early ??= signal;
+  };
+  for (const signal of SIGNALS) process.on(signal, remember);
   try {
     const handle = await start();
     handleShutdownSignals([handle]);
+    if (early !== undefined) process.emit(early, early);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
       process.exit(2);
     }
     throw error;
+  } finally {
+    for (const signal of SIGNALS) process.off(signal, remember);
   }
 }

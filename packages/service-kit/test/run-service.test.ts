@@ -38,6 +38,14 @@ describe('runService', () => {
     expect(await service.exited).toBe(0);
     expect(service.out()).toContain('closer ran');
   });
+
+  it('stops cleanly after start-up when the signal came during it', async () => {
+    const service = run('slow');
+    await expect.poll(() => service.out(), { timeout: 15_000 }).toMatch(/starting/);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+    expect(service.out()).toMatch(/listening http[^\n]*\n[\s\S]*closer ran/);
+  });
 });
 
 describe('mailTransportOptions', () => {
