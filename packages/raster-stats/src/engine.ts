@@ -1,7 +1,13 @@
 import { readWkb } from '@geoworks/geodata';
 import { openRasterBand, type RasterBand, type RasterReader } from './raster.js';
-import { centreMask, coverageFractions } from './rasterize.js';
-import { computeStats, type StatName, type Stats } from './stats.js';
+import { centreMask, centreSpans, coverageFractions } from './rasterize.js';
+import {
+  computeStats,
+  computeStatsOverSpans,
+  spansSuffice,
+  type StatName,
+  type Stats,
+} from './stats.js';
 
 /** Which pixels count under a polygon (see `zonalStatistics`). */
 export type ZonalRule = 'centre' | 'all-touched' | 'coverage';
@@ -85,6 +91,11 @@ export class ZonalEngine {
       }
     }
     const values = await band.read(col0, row0, width, height);
+    if (this.#setup.rule === 'centre' && points.length === 0 && spansSuffice(this.#setup.stats)) {
+      // The common case walks the covered spans directly: no mask over the whole window.
+      const spans = centreSpans(rings, width, height);
+      return computeStatsOverSpans(values, width, spans, band.nodata, this.#setup.stats);
+    }
     const weights = weightsFor(this.#setup.rule, rings, points, width, height);
     return computeStats(values, weights, band.nodata, this.#setup.stats);
   }

@@ -39,7 +39,7 @@ export interface RasterBand {
   readonly nodata: number | null;
   /** Which reader this band uses. */
   readonly reader: 'geotiff' | 'gdal';
-  /** Pixels of the window, row by row. */
+  /** Pixels of the window, row by row (valid until the next `read`: the buffer is reused). */
   read(col: number, row: number, width: number, height: number): Promise<PixelArray>;
   close(): Promise<void>;
 }
@@ -121,11 +121,26 @@ function geotiffBand(common: Common, tiff: GeoTIFF, image: GeoTIFFImage): Raster
 }
 
 function gdalBandReader(common: Common, dataset: gdal.Dataset, band: gdal.RasterBand): RasterBand {
+  // One buffer, grown as needed, reused by every window: thousands of small reads otherwise
+  // allocate (and collect) an array each. A window is valid until the next read.
+  let buffer: PixelArray | undefined;
   return {
     ...common,
     reader: 'gdal',
     async read(col, row, width, height) {
-      return band.pixels.read(col, row, width, height) as PixelArray;
+      const size = width * height;
+      if (buffer === undefined || buffer.length < size) {
+        const fresh = band.pixels.read(col, row, width, height) as PixelArray;
+        // GDAL has no signed byte arrays to read into: those bands are read afresh each time.
+        if (fresh instanceof Int8Array) return fresh;
+        const Kind = fresh.constructor as new (length: number) => PixelArray;
+        buffer = new Kind(Math.max(size, 1 << 16));
+        buffer.set(fresh);
+        return fresh;
+      }
+      const view = buffer.subarray(0, size) as Exclude<PixelArray, Int8Array>;
+      band.pixels.read(col, row, width, height, view);
+      return view;
     },
     async close() {
       dataset.close();

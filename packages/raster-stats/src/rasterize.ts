@@ -15,53 +15,135 @@ export type Ring = Float64Array;
  */
 export function centreMask(rings: readonly Ring[], width: number, height: number): Uint8Array {
   const mask = new Uint8Array(width * height);
-  const crossings: number[] = [];
-  for (let row = 0; row < height; row++) {
-    const y = row + 0.5;
-    crossings.length = 0;
-    for (const ring of rings) {
-      const n = ring.length / 2;
-      for (let i = 0; i < n; i++) {
-        const j = (i + 1) % n;
-        const ax = ring[2 * i]!;
-        const ay = ring[2 * i + 1]!;
-        const bx = ring[2 * j]!;
-        const by = ring[2 * j + 1]!;
-        if ((ay < y && by < y) || (ay > y && by > y)) continue;
-        let x1: number;
-        let y1: number;
-        let x2: number;
-        let y2: number;
-        if (ay < by) {
-          [x1, y1, x2, y2] = [ax, ay, bx, by];
-        } else if (ay > by) {
-          [x1, y1, x2, y2] = [bx, by, ax, ay];
-        } else {
-          // A horizontal edge on the centre line: GDAL fills it when it runs right to left.
-          if (ax > bx) fillSpan(mask, width, row, Math.floor(bx + 0.5), Math.floor(ax + 0.5) - 1);
-          continue;
-        }
-        if (y < y2 && y >= y1) crossings.push(((y - y1) * (x2 - x1)) / (y2 - y1) + x1);
-      }
-    }
-    crossings.sort((a, b) => a - b);
-    for (let i = 0; i + 1 < crossings.length; i += 2) {
-      fillSpan(
-        mask,
-        width,
-        row,
-        Math.floor(crossings[i]! + 0.5),
-        Math.floor(crossings[i + 1]! + 0.5) - 1,
-      );
-    }
+  const spans = centreSpans(rings, width, height);
+  for (let k = 0; k < spans.length; k += 3) {
+    const base = spans[k]! * width;
+    mask.fill(1, base + spans[k + 1]!, base + spans[k + 2]! + 1);
   }
   return mask;
 }
 
-function fillSpan(mask: Uint8Array, width: number, row: number, from: number, to: number): void {
-  const start = from < 0 ? 0 : from;
-  const end = to > width - 1 ? width - 1 : to;
-  for (let k = row * width + start, last = row * width + end; k <= last; k++) mask[k] = 1;
+/**
+ * The pixels of the centre rule (see `centreMask`) as column spans: flat triples `row, from,
+ * to` (inclusive), clipped to the window, in row order, and merged so that no pixel appears
+ * twice (a horizontal edge's span may overlap a filled one). Statistics can then walk the
+ * covered pixels without a mask over the whole window.
+ */
+export function centreSpans(rings: readonly Ring[], width: number, height: number): Int32Array {
+  // An edge table: each non-horizontal edge crosses the centre lines of the rows whose centre
+  // y lies in [ymin, ymax); its crossings are bucketed by row in one pass (counting sort), so
+  // the cost is the number of crossings, not rows x edges.
+  const perRow = new Int32Array(height + 1);
+  const horizontal: number[] = [];
+  for (const ring of rings) {
+    const n = ring.length / 2;
+    for (let i = 0; i < n; i++) {
+      const j = i + 1 === n ? 0 : i + 1;
+      const ay = ring[2 * i + 1]!;
+      const by = ring[2 * j + 1]!;
+      if (ay === by) {
+        const row = ay - 0.5;
+        // A horizontal edge on a centre line: GDAL fills it when it runs right to left.
+        if (Number.isInteger(row) && row >= 0 && row < height && ring[2 * i]! > ring[2 * j]!) {
+          horizontal.push(row, Math.floor(ring[2 * j]! + 0.5), Math.floor(ring[2 * i]! + 0.5) - 1);
+        }
+        continue;
+      }
+      const [first, last] = rowsCrossed(Math.min(ay, by), Math.max(ay, by), height);
+      for (let row = first; row <= last; row++) perRow[row + 1]!++;
+    }
+  }
+  for (let row = 0; row < height; row++) perRow[row + 1]! += perRow[row]!;
+  const crossings = new Float64Array(perRow[height]!);
+  const filled = perRow.slice(0, height);
+  for (const ring of rings) {
+    const n = ring.length / 2;
+    for (let i = 0; i < n; i++) {
+      const j = i + 1 === n ? 0 : i + 1;
+      const ax = ring[2 * i]!;
+      const ay = ring[2 * i + 1]!;
+      const bx = ring[2 * j]!;
+      const by = ring[2 * j + 1]!;
+      if (ay === by) continue;
+      const x1 = ay < by ? ax : bx;
+      const y1 = ay < by ? ay : by;
+      const x2 = ay < by ? bx : ax;
+      const y2 = ay < by ? by : ay;
+      const [first, last] = rowsCrossed(y1, y2, height);
+      const slope = (x2 - x1) / (y2 - y1);
+      for (let row = first; row <= last; row++)
+        crossings[filled[row]!++] = (row + 0.5 - y1) * slope + x1;
+    }
+  }
+  const out: number[] = [];
+  const spans: number[] = [];
+  let h = 0;
+  for (let row = 0; row < height; row++) {
+    const start = perRow[row]!;
+    const end = perRow[row + 1]!;
+    // Rows hold a handful of crossings: insertion sort, no comparator calls.
+    for (let a = start + 1; a < end; a++) {
+      const value = crossings[a]!;
+      let b = a - 1;
+      while (b >= start && crossings[b]! > value) {
+        crossings[b + 1] = crossings[b]!;
+        b--;
+      }
+      crossings[b + 1] = value;
+    }
+    spans.length = 0;
+    for (let a = start; a + 1 < end; a += 2) {
+      spans.push(Math.floor(crossings[a]! + 0.5), Math.floor(crossings[a + 1]! + 0.5) - 1);
+    }
+    let mixed = false;
+    while (h < horizontal.length && horizontal[h] === row) {
+      spans.push(horizontal[h + 1]!, horizontal[h + 2]!);
+      mixed = true;
+      h += 3;
+    }
+    if (mixed) appendMerged(out, row, spans, width);
+    else {
+      // Pairs of sorted crossings never overlap: only clipping is needed.
+      for (let k = 0; k < spans.length; k += 2) {
+        const from = spans[k]! < 0 ? 0 : spans[k]!;
+        const to = spans[k + 1]! > width - 1 ? width - 1 : spans[k + 1]!;
+        if (to >= from) out.push(row, from, to);
+      }
+    }
+  }
+  return Int32Array.from(out);
+}
+
+/** The rows whose centre line y = row + 0.5 lies in [ymin, ymax), within the window. */
+function rowsCrossed(ymin: number, ymax: number, height: number): [number, number] {
+  const first = Math.max(0, Math.ceil(ymin - 0.5));
+  let last = Math.min(height - 1, Math.ceil(ymax - 0.5) - 1);
+  if (last + 0.5 >= ymax) last--;
+  return [first, last];
+}
+
+/** Clips `[from, to]` pairs to the row, sorts and merges them, and appends `row, from, to`. */
+function appendMerged(out: number[], row: number, spans: number[], width: number): void {
+  const pairs: [number, number][] = [];
+  for (let k = 0; k < spans.length; k += 2) {
+    const from = Math.max(0, spans[k]!);
+    const to = Math.min(width - 1, spans[k + 1]!);
+    if (to >= from) pairs.push([from, to]);
+  }
+  if (pairs.length === 0) return;
+  if (pairs.length > 1) pairs.sort((a, b) => a[0] - b[0]);
+  let [from, to] = pairs[0]!;
+  for (let k = 1; k < pairs.length; k++) {
+    const [nextFrom, nextTo] = pairs[k]!;
+    if (nextFrom <= to + 1) {
+      if (nextTo > to) to = nextTo;
+    } else {
+      out.push(row, from, to);
+      from = nextFrom;
+      to = nextTo;
+    }
+  }
+  out.push(row, from, to);
 }
 
 /**

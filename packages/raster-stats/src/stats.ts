@@ -61,6 +61,42 @@ export function computeStats(
       keptWeights.push(weight);
     }
   }
+  return assemble(
+    wanted,
+    { count, sum, min, max, nodata: nodataWeight },
+    {
+      squares: (mean) => {
+        let squares = 0;
+        for (let i = 0; i < kept.length; i++) squares += keptWeights[i]! * (kept[i]! - mean) ** 2;
+        return squares;
+      },
+      distribution: (name) => distributionStat(name, kept, keptWeights),
+    },
+  );
+}
+
+interface Accumulated {
+  /** Weight of the counted pixels. */
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** Weight of the nodata and NaN pixels. */
+  nodata: number;
+}
+
+/**
+ * The wanted statistics from the accumulated moments; `squares` gives the weighted sum of
+ * squared deviations from the mean (a second pass), `distribution` the median-like ones.
+ */
+function assemble(
+  wanted: readonly StatName[],
+  { count, sum, min, max, nodata }: Accumulated,
+  passes: {
+    squares(mean: number): number;
+    distribution?(name: 'median' | 'majority' | 'minority' | 'unique'): number | null;
+  },
+): Stats {
   const empty = count === 0;
   const mean = empty ? null : sum / count;
   const result: Stats = {};
@@ -85,46 +121,40 @@ export function computeStats(
         result.range = empty ? null : max - min;
         break;
       case 'nodata':
-        result.nodata = nodataWeight;
+        result.nodata = nodata;
         break;
-      case 'std': {
-        if (empty) {
-          result.std = null;
-          break;
-        }
-        let squares = 0;
-        for (let i = 0; i < kept.length; i++) squares += keptWeights[i]! * (kept[i]! - mean!) ** 2;
-        result.std = Math.sqrt(squares / count);
+      case 'std':
+        result.std = empty ? null : Math.sqrt(passes.squares(mean!) / count);
         break;
-      }
-      case 'median':
-        result.median = empty ? null : weightedMedian(kept, keptWeights);
-        break;
-      case 'majority':
-      case 'minority':
-      case 'unique': {
-        const histogram = new Map<number, number>();
-        for (let i = 0; i < kept.length; i++)
-          histogram.set(kept[i]!, (histogram.get(kept[i]!) ?? 0) + keptWeights[i]!);
-        if (name === 'unique') {
-          result.unique = histogram.size;
-          break;
-        }
-        let best: number | null = null;
-        let bestWeight = name === 'majority' ? -Infinity : Infinity;
-        // Ties go to the smallest value, so the answer does not depend on pixel order.
-        for (const [value, weight] of [...histogram].sort((a, b) => a[0] - b[0])) {
-          if (name === 'majority' ? weight > bestWeight : weight < bestWeight) {
-            best = value;
-            bestWeight = weight;
-          }
-        }
-        result[name] = best;
-        break;
-      }
+      default:
+        if (passes.distribution === undefined) throw new Error(`${name} needs the pixel values`);
+        result[name] = empty && name !== 'unique' ? null : passes.distribution(name);
     }
   }
   return result;
+}
+
+/** Median, majority, minority or the number of unique values of the kept pixels. */
+function distributionStat(
+  name: 'median' | 'majority' | 'minority' | 'unique',
+  kept: number[],
+  keptWeights: number[],
+): number | null {
+  if (name === 'median') return weightedMedian(kept, keptWeights);
+  const histogram = new Map<number, number>();
+  for (let i = 0; i < kept.length; i++)
+    histogram.set(kept[i]!, (histogram.get(kept[i]!) ?? 0) + keptWeights[i]!);
+  if (name === 'unique') return histogram.size;
+  let best: number | null = null;
+  let bestWeight = name === 'majority' ? -Infinity : Infinity;
+  // Ties go to the smallest value, so the answer does not depend on pixel order.
+  for (const [value, weight] of [...histogram].sort((a, b) => a[0] - b[0])) {
+    if (name === 'majority' ? weight > bestWeight : weight < bestWeight) {
+      best = value;
+      bestWeight = weight;
+    }
+  }
+  return best;
 }
 
 /**
@@ -147,4 +177,71 @@ function weightedMedian(values: number[], weights: number[]): number {
     if (cumulative >= half) return values[index]!;
   }
   return values[order[order.length - 1]!]!;
+}
+
+const SPAN_STATS: ReadonlySet<StatName> = new Set([
+  'min',
+  'max',
+  'mean',
+  'count',
+  'sum',
+  'std',
+  'range',
+  'nodata',
+]);
+
+/** Whether `computeStatsOverSpans` can give all of `wanted` (no distribution statistics). */
+export function spansSuffice(wanted: readonly StatName[]): boolean {
+  return wanted.every((name) => SPAN_STATS.has(name));
+}
+
+/**
+ * `computeStats` with unit weights on the pixels of `spans` (flat `row, from, to` triples,
+ * inclusive, no pixel twice; see `centreSpans`): the same results, in the same order of
+ * summation, without a mask over the whole window.
+ */
+export function computeStatsOverSpans(
+  values: PixelArray,
+  width: number,
+  spans: Int32Array,
+  nodata: number | null,
+  wanted: readonly StatName[],
+): Stats {
+  let count = 0;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let nodataCount = 0;
+  for (let k = 0; k < spans.length; k += 3) {
+    const base = spans[k]! * width;
+    for (let i = base + spans[k + 1]!, last = base + spans[k + 2]!; i <= last; i++) {
+      const value = values[i]!;
+      if (Number.isNaN(value) || value === nodata) {
+        nodataCount++;
+        continue;
+      }
+      count++;
+      sum += value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
+  }
+  return assemble(
+    wanted,
+    { count, sum, min, max, nodata: nodataCount },
+    {
+      squares: (mean) => {
+        let squares = 0;
+        for (let k = 0; k < spans.length; k += 3) {
+          const base = spans[k]! * width;
+          for (let i = base + spans[k + 1]!, last = base + spans[k + 2]!; i <= last; i++) {
+            const value = values[i]!;
+            if (Number.isNaN(value) || value === nodata) continue;
+            squares += (value - mean) ** 2;
+          }
+        }
+        return squares;
+      },
+    },
+  );
 }

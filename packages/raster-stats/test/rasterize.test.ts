@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { centreMask, coverageFractions } from '../src/rasterize.js';
+import { centreMask, centreSpans, coverageFractions } from '../src/rasterize.js';
+import { computeStats, computeStatsOverSpans } from '../src/stats.js';
 
 const ring = (...points: [number, number][]) => new Float64Array(points.flat());
 const grid = (values: ArrayLike<number>, width: number) =>
@@ -94,5 +95,95 @@ describe('coverageFractions', () => {
     expect(total).toBeCloseTo(Math.abs(area) / 2, 9);
     for (const value of coverage) expect(value).toBeGreaterThanOrEqual(0);
     for (const value of coverage) expect(value).toBeLessThanOrEqual(1);
+  });
+});
+
+/**
+ * The centre rule written the plain way (every edge against every row's centre line), as it
+ * was before the edge table: the fast version must give exactly its pixels.
+ */
+function referenceMask(rings: readonly Float64Array[], width: number, height: number): Uint8Array {
+  const mask = new Uint8Array(width * height);
+  const fill = (row: number, from: number, to: number) => {
+    for (let col = Math.max(0, from); col <= Math.min(width - 1, to); col++)
+      mask[row * width + col] = 1;
+  };
+  for (let row = 0; row < height; row++) {
+    const y = row + 0.5;
+    const crossings: number[] = [];
+    for (const ring of rings) {
+      const n = ring.length / 2;
+      for (let i = 0; i < n; i++) {
+        const j = (i + 1) % n;
+        const [ax, ay, bx, by] = [ring[2 * i]!, ring[2 * i + 1]!, ring[2 * j]!, ring[2 * j + 1]!];
+        if ((ay < y && by < y) || (ay > y && by > y)) continue;
+        if (ay === by) {
+          if (ax > bx) fill(row, Math.floor(bx + 0.5), Math.floor(ax + 0.5) - 1);
+          continue;
+        }
+        const [x1, y1, x2, y2] = ay < by ? [ax, ay, bx, by] : [bx, by, ax, ay];
+        if (y < y2 && y >= y1) crossings.push(((y - y1) * (x2 - x1)) / (y2 - y1) + x1);
+      }
+    }
+    crossings.sort((a, b) => a - b);
+    for (let i = 0; i + 1 < crossings.length; i += 2) {
+      fill(row, Math.floor(crossings[i]! + 0.5), Math.floor(crossings[i + 1]! + 0.5) - 1);
+    }
+  }
+  return mask;
+}
+
+describe('centreSpans and the statistics over them', () => {
+  // Star-shaped polygons with a hole, some vertices on pixel centres and horizontal edges on
+  // centre lines, compared with the mask they must reproduce exactly.
+  function star(seed: number, width: number, height: number): Float64Array[] {
+    let state = seed;
+    const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const cx = width / 2;
+    const cy = height / 2;
+    const outer: number[] = [];
+    const inner: number[] = [];
+    for (let k = 0; k < 24; k++) {
+      const angle = (Math.PI * 2 * k) / 24;
+      const radius = (k % 2 === 0 ? 0.45 : 0.25) * Math.min(width, height) * (0.8 + 0.4 * next());
+      // Snap some vertices to half-pixels so edges meet centre lines exactly.
+      const snap = (value: number) => (k % 3 === 0 ? Math.round(value) + 0.5 : value);
+      outer.push(snap(cx + radius * Math.cos(angle)), snap(cy + radius * Math.sin(angle)));
+      if (k % 4 === 0)
+        inner.push(cx + 0.1 * radius * Math.cos(-angle), cy + 0.1 * radius * Math.sin(-angle));
+    }
+    // A horizontal edge on a centre line, running right to left (GDAL fills it).
+    outer.push(cx + 3, Math.floor(cy) + 0.5, cx - 3, Math.floor(cy) + 0.5);
+    return [Float64Array.from(outer), Float64Array.from(inner)];
+  }
+
+  it('covers exactly the pixels of the mask, each once', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const [width, height] = [17 + (seed % 23), 13 + (seed % 19)];
+      const rings = star(seed, width, height);
+      const mask = centreMask(rings, width, height);
+      const fromSpans = new Uint8Array(width * height);
+      const spans = centreSpans(rings, width, height);
+      for (let k = 0; k < spans.length; k += 3) {
+        for (let col = spans[k + 1]!; col <= spans[k + 2]!; col++)
+          fromSpans[spans[k]! * width + col]!++;
+      }
+      expect(Array.from(fromSpans)).toEqual(Array.from(mask));
+      expect(Array.from(mask)).toEqual(Array.from(referenceMask(rings, width, height)));
+    }
+  });
+
+  it('gives the statistics computeStats gives on the mask', () => {
+    const stats = ['min', 'max', 'mean', 'count', 'sum', 'std', 'range', 'nodata'] as const;
+    for (let seed = 1; seed <= 20; seed++) {
+      const [width, height] = [31, 27];
+      const rings = star(seed, width, height);
+      const values = Float32Array.from({ length: width * height }, (_, i) =>
+        i % 7 === 0 ? -9999 : i % 5 === 0 ? NaN : ((i * 37) % 101) / 3,
+      );
+      expect(
+        computeStatsOverSpans(values, width, centreSpans(rings, width, height), -9999, stats),
+      ).toEqual(computeStats(values, centreMask(rings, width, height), -9999, stats));
+    }
   });
 });
