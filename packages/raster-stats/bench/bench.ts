@@ -105,18 +105,24 @@ try {
         ['geotiff', 'centre', 0],
       ];
   for (const [reader, rule, cpus] of runs) {
-    started = performance.now();
+    // Best of two, as the baseline: the machine's noise should not decide the ratio.
+    let seconds = Infinity;
     let count = 0;
     let pixels = 0;
-    for await (const row of zonalStatistics(
-      { path: polygons, field: 'id' },
-      { path: raster },
-      { reader, rule },
-    )) {
-      count++;
-      pixels += row.stats.count ?? 0;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      started = performance.now();
+      count = 0;
+      pixels = 0;
+      for await (const row of zonalStatistics(
+        { path: polygons, field: 'id' },
+        { path: raster },
+        { reader, rule, cpus },
+      )) {
+        count++;
+        pixels += row.stats.count ?? 0;
+      }
+      seconds = Math.min(seconds, (performance.now() - started) / 1000);
     }
-    const seconds = (performance.now() - started) / 1000;
     console.log(
       `${`${reader} reader, ${rule}, ${cpus === 0 ? 'in process' : `${cpus} workers`}`.padEnd(38)} ${seconds.toFixed(2).padStart(6)} s ${(count / seconds).toFixed(0).padStart(7)} polygons/s  ${(pixels / 1e6).toFixed(1)} M pixels counted  ${(seconds / baseline).toFixed(2)}x the full read  main process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
     );

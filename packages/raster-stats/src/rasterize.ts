@@ -27,13 +27,19 @@ export function centreMask(rings: readonly Ring[], width: number, height: number
  * The pixels of the centre rule (see `centreMask`) as column spans: flat triples `row, from,
  * to` (inclusive), clipped to the window, in row order, and merged so that no pixel appears
  * twice (a horizontal edge's span may overlap a filled one). Statistics can then walk the
- * covered pixels without a mask over the whole window.
+ * covered pixels without a mask over the whole window. The result is a view of a buffer the
+ * next call reuses (thousands of windows otherwise allocate and collect as many arrays).
  */
 export function centreSpans(rings: readonly Ring[], width: number, height: number): Int32Array {
   // An edge table: each non-horizontal edge crosses the centre lines of the rows whose centre
   // y lies in [ymin, ymax); its crossings are bucketed by row in one pass (counting sort), so
   // the cost is the number of crossings, not rows x edges.
-  const perRow = new Int32Array(height + 1);
+  if (scratch.perRow.length < height + 1) {
+    scratch.perRow = new Int32Array(2 * (height + 1));
+    scratch.filled = new Int32Array(2 * (height + 1));
+  }
+  const perRow = scratch.perRow;
+  perRow.fill(0, 0, height + 1);
   const horizontal: number[] = [];
   for (const ring of rings) {
     const n = ring.length / 2;
@@ -49,13 +55,17 @@ export function centreSpans(rings: readonly Ring[], width: number, height: numbe
         }
         continue;
       }
-      const [first, last] = rowsCrossed(Math.min(ay, by), Math.max(ay, by), height);
+      const first = firstRow(Math.min(ay, by));
+      const last = lastRow(Math.max(ay, by), height);
       for (let row = first; row <= last; row++) perRow[row + 1]!++;
     }
   }
   for (let row = 0; row < height; row++) perRow[row + 1]! += perRow[row]!;
-  const crossings = new Float64Array(perRow[height]!);
-  const filled = perRow.slice(0, height);
+  if (scratch.crossings.length < perRow[height]!)
+    scratch.crossings = new Float64Array(2 * perRow[height]!);
+  const crossings = scratch.crossings;
+  const filled = scratch.filled;
+  filled.set(perRow.subarray(0, height));
   for (const ring of rings) {
     const n = ring.length / 2;
     for (let i = 0; i < n; i++) {
@@ -69,13 +79,24 @@ export function centreSpans(rings: readonly Ring[], width: number, height: numbe
       const y1 = ay < by ? ay : by;
       const x2 = ay < by ? bx : ax;
       const y2 = ay < by ? by : ay;
-      const [first, last] = rowsCrossed(y1, y2, height);
+      const first = firstRow(y1);
+      const last = lastRow(y2, height);
       const slope = (x2 - x1) / (y2 - y1);
       for (let row = first; row <= last; row++)
         crossings[filled[row]!++] = (row + 0.5 - y1) * slope + x1;
     }
   }
-  const out: number[] = [];
+  let count = 0;
+  const push = (row: number, from: number, to: number) => {
+    if (count + 3 > scratch.out.length) {
+      const grown = new Int32Array(2 * scratch.out.length);
+      grown.set(scratch.out);
+      scratch.out = grown;
+    }
+    scratch.out[count++] = row;
+    scratch.out[count++] = from;
+    scratch.out[count++] = to;
+  };
   const spans: number[] = [];
   let h = 0;
   for (let row = 0; row < height; row++) {
@@ -91,59 +112,63 @@ export function centreSpans(rings: readonly Ring[], width: number, height: numbe
       }
       crossings[b + 1] = value;
     }
-    spans.length = 0;
-    for (let a = start; a + 1 < end; a += 2) {
-      spans.push(Math.floor(crossings[a]! + 0.5), Math.floor(crossings[a + 1]! + 0.5) - 1);
-    }
-    let mixed = false;
-    while (h < horizontal.length && horizontal[h] === row) {
-      spans.push(horizontal[h + 1]!, horizontal[h + 2]!);
-      mixed = true;
-      h += 3;
-    }
-    if (mixed) appendMerged(out, row, spans, width);
-    else {
-      // Pairs of sorted crossings never overlap: only clipping is needed.
-      for (let k = 0; k < spans.length; k += 2) {
-        const from = spans[k]! < 0 ? 0 : spans[k]!;
-        const to = spans[k + 1]! > width - 1 ? width - 1 : spans[k + 1]!;
-        if (to >= from) out.push(row, from, to);
+    if (h < horizontal.length && horizontal[h] === row) {
+      spans.length = 0;
+      for (let a = start; a + 1 < end; a += 2) {
+        spans.push(Math.floor(crossings[a]! + 0.5), Math.floor(crossings[a + 1]! + 0.5) - 1);
       }
+      while (h < horizontal.length && horizontal[h] === row) {
+        spans.push(horizontal[h + 1]!, horizontal[h + 2]!);
+        h += 3;
+      }
+      for (const [from, to] of mergedSpans(spans, width)) push(row, from, to);
+      continue;
+    }
+    // Pairs of sorted crossings never overlap: only clipping is needed.
+    for (let a = start; a + 1 < end; a += 2) {
+      const from = Math.max(0, Math.floor(crossings[a]! + 0.5));
+      const to = Math.min(width - 1, Math.floor(crossings[a + 1]! + 0.5) - 1);
+      if (to >= from) push(row, from, to);
     }
   }
-  return Int32Array.from(out);
+  return scratch.out.subarray(0, count);
 }
 
-/** The rows whose centre line y = row + 0.5 lies in [ymin, ymax), within the window. */
-function rowsCrossed(ymin: number, ymax: number, height: number): [number, number] {
-  const first = Math.max(0, Math.ceil(ymin - 0.5));
+const scratch = {
+  perRow: new Int32Array(1024),
+  filled: new Int32Array(1024),
+  crossings: new Float64Array(4096),
+  out: new Int32Array(3 * 1024),
+};
+
+/** The first row (within the window) whose centre line y = row + 0.5 is at least `ymin`. */
+function firstRow(ymin: number): number {
+  return Math.max(0, Math.ceil(ymin - 0.5));
+}
+
+/** The last row (within the window) whose centre line lies below `ymax` (strictly). */
+function lastRow(ymax: number, height: number): number {
   let last = Math.min(height - 1, Math.ceil(ymax - 0.5) - 1);
   if (last + 0.5 >= ymax) last--;
-  return [first, last];
+  return last;
 }
 
-/** Clips `[from, to]` pairs to the row, sorts and merges them, and appends `row, from, to`. */
-function appendMerged(out: number[], row: number, spans: number[], width: number): void {
+/** Clips `[from, to]` pairs to the row, sorts and merges them. */
+function mergedSpans(spans: number[], width: number): [number, number][] {
   const pairs: [number, number][] = [];
   for (let k = 0; k < spans.length; k += 2) {
     const from = Math.max(0, spans[k]!);
     const to = Math.min(width - 1, spans[k + 1]!);
     if (to >= from) pairs.push([from, to]);
   }
-  if (pairs.length === 0) return;
-  if (pairs.length > 1) pairs.sort((a, b) => a[0] - b[0]);
-  let [from, to] = pairs[0]!;
-  for (let k = 1; k < pairs.length; k++) {
-    const [nextFrom, nextTo] = pairs[k]!;
-    if (nextFrom <= to + 1) {
-      if (nextTo > to) to = nextTo;
-    } else {
-      out.push(row, from, to);
-      from = nextFrom;
-      to = nextTo;
-    }
+  pairs.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [from, to] of pairs) {
+    const lastPair = merged.at(-1);
+    if (lastPair !== undefined && from <= lastPair[1] + 1) lastPair[1] = Math.max(lastPair[1], to);
+    else merged.push([from, to]);
   }
-  out.push(row, from, to);
+  return merged;
 }
 
 /**
