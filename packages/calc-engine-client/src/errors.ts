@@ -1,12 +1,14 @@
 import {
   ConflictError,
   ForbiddenError,
+  GeoworksError,
   InvalidInputError,
   NotFoundError,
   TimeoutError,
   UnauthorizedError,
   UnavailableError,
   UpstreamError,
+  type GeoworksErrorOptions,
 } from '@geoworks/errors';
 
 /** What every error about one HTTP exchange with the engine server carries. */
@@ -34,103 +36,52 @@ function detailsOf(info: EngineErrorInfo, extra: Record<string, unknown> = {}) {
   };
 }
 
-/** 400 (and other 4xx the server uses for bad requests): the request itself was wrong. */
-export class EngineInvalidInputError extends InvalidInputError implements EngineErrorInfo {
-  readonly status: number | undefined;
-  readonly method: string;
-  readonly url: string;
-  readonly serverMessage: string;
+type ErrorClass = new (message: string, options?: GeoworksErrorOptions) => GeoworksError;
 
-  constructor(info: EngineErrorInfo) {
-    super(describe(info, info.serverMessage), {
-      code: 'ENGINE_INVALID_INPUT',
-      details: detailsOf(info),
-    });
-    this.status = info.status;
-    this.method = info.method;
-    this.url = info.url;
-    this.serverMessage = info.serverMessage;
-  }
+/**
+ * An error class for one status family: the shared base's kind (and so its HTTP mapping), the
+ * exchange's facts as fields, and the server's words in the message.
+ */
+function engineError(Base: ErrorClass, code: string) {
+  return class extends Base implements EngineErrorInfo {
+    readonly status: number | undefined;
+    readonly method: string;
+    readonly url: string;
+    readonly serverMessage: string;
+
+    constructor(info: EngineErrorInfo) {
+      super(describe(info, info.serverMessage), { code, details: detailsOf(info) });
+      this.status = info.status;
+      this.method = info.method;
+      this.url = info.url;
+      this.serverMessage = info.serverMessage;
+    }
+  };
 }
+
+/** 400 (and other 4xx the server uses for bad requests): the request itself was wrong. */
+export class EngineInvalidInputError extends engineError(
+  InvalidInputError,
+  'ENGINE_INVALID_INPUT',
+) {}
 
 /** 401: the server wants credentials (or a login page answered instead of the API). */
-export class EngineUnauthorizedError extends UnauthorizedError implements EngineErrorInfo {
-  readonly status: number | undefined;
-  readonly method: string;
-  readonly url: string;
-  readonly serverMessage: string;
-
-  constructor(info: EngineErrorInfo) {
-    super(describe(info, info.serverMessage), {
-      code: 'ENGINE_UNAUTHORIZED',
-      details: detailsOf(info),
-    });
-    this.status = info.status;
-    this.method = info.method;
-    this.url = info.url;
-    this.serverMessage = info.serverMessage;
-  }
-}
+export class EngineUnauthorizedError extends engineError(
+  UnauthorizedError,
+  'ENGINE_UNAUTHORIZED',
+) {}
 
 /**
  * 403: not logged in on a locked-down server, a failed login (`Invalid login`), or not the
  * owner of the job (`User U has no permission to abort job N`).
  */
-export class EngineForbiddenError extends ForbiddenError implements EngineErrorInfo {
-  readonly status: number | undefined;
-  readonly method: string;
-  readonly url: string;
-  readonly serverMessage: string;
-
-  constructor(info: EngineErrorInfo) {
-    super(describe(info, info.serverMessage), {
-      code: 'ENGINE_FORBIDDEN',
-      details: detailsOf(info),
-    });
-    this.status = info.status;
-    this.method = info.method;
-    this.url = info.url;
-    this.serverMessage = info.serverMessage;
-  }
-}
+export class EngineForbiddenError extends engineError(ForbiddenError, 'ENGINE_FORBIDDEN') {}
 
 /** 404, or a 200 `{"error": "Unknown job N"}` from abort. */
-export class EngineNotFoundError extends NotFoundError implements EngineErrorInfo {
-  readonly status: number | undefined;
-  readonly method: string;
-  readonly url: string;
-  readonly serverMessage: string;
-
-  constructor(info: EngineErrorInfo) {
-    super(describe(info, info.serverMessage), {
-      code: 'ENGINE_NOT_FOUND',
-      details: detailsOf(info),
-    });
-    this.status = info.status;
-    this.method = info.method;
-    this.url = info.url;
-    this.serverMessage = info.serverMessage;
-  }
-}
+export class EngineNotFoundError extends engineError(NotFoundError, 'ENGINE_NOT_FOUND') {}
 
 /** 409, or a 200 `{"error": ...}` refusal such as `Job N is not running`. */
-export class EngineConflictError extends ConflictError implements EngineErrorInfo {
-  readonly status: number | undefined;
-  readonly method: string;
-  readonly url: string;
-  readonly serverMessage: string;
-
-  constructor(info: EngineErrorInfo) {
-    super(describe(info, info.serverMessage), {
-      code: 'ENGINE_CONFLICT',
-      details: detailsOf(info),
-    });
-    this.status = info.status;
-    this.method = info.method;
-    this.url = info.url;
-    this.serverMessage = info.serverMessage;
-  }
-}
+export class EngineConflictError extends engineError(ConflictError, 'ENGINE_CONFLICT') {}
 
 /** 5xx, an unexpected status, or a body that is not what the API promises. */
 export class EngineUpstreamError extends UpstreamError implements EngineErrorInfo {
