@@ -1,7 +1,8 @@
+import type {
+  GeoworksError} from '@geoworks/errors';
 import {
   ConflictError,
   ForbiddenError,
-  GeoworksError,
   InvalidInputError,
   NotFoundError,
   TimeoutError,
