@@ -1,5 +1,4 @@
-import type {
-  GeoworksError} from '@geoworks/errors';
+import type { GeoworksError } from '@geoworks/errors';
 import {
   ConflictError,
   ForbiddenError,
