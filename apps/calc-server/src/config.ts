@@ -1,4 +1,4 @@
-import { defineConfig, LOG_LEVELS, SMTP_CONFIG } from '@geoworks/service-kit';
+import { defineConfig, LOG_LEVEL_CONFIG, SMTP_CONFIG } from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -75,11 +75,5 @@ export const configSchema = defineConfig({
     optional: true,
     description: 'Run jobs through Redis instead of the embedded queue',
   },
-  logLevel: {
-    env: 'LOG_LEVEL',
-    type: 'enum',
-    values: LOG_LEVELS,
-    default: 'info',
-    description: 'Log level',
-  },
+  ...LOG_LEVEL_CONFIG,
 });

@@ -53,6 +53,7 @@ function baseUrl(req: Request): string {
 export function calcRoutes(options: RouteOptions): Api {
   const { engine, auth } = options;
   const api = createApi({
+    documentPath: '/openapi.json',
     title: 'calc-server',
     version: ENGINE_VERSION,
     description:
@@ -619,14 +620,6 @@ export function calcRoutes(options: RouteOptions): Api {
         .type('text/html')
         .send(page('Password changed', '<p>Your password is set. You can log in with it now.</p>'));
     },
-  });
-
-  api.route({
-    method: 'get',
-    path: '/openapi.json',
-    summary: 'This API (OpenAPI 3.1)',
-    responses: { '200': jsonResponse('The OpenAPI document') },
-    handler: api.serveDocument(),
   });
 
   return api;

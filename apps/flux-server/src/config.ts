@@ -1,4 +1,4 @@
-import { defineConfig, LOG_LEVELS } from '@geoworks/service-kit';
+import { defineConfig, LOG_LEVEL_CONFIG } from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -35,11 +35,5 @@ export const configSchema = defineConfig({
     default: ['*'],
     description: 'Origins whose pages may call the API (the Carbon Data Explorer client)',
   },
-  logLevel: {
-    env: 'LOG_LEVEL',
-    type: 'enum',
-    values: LOG_LEVELS,
-    default: 'info',
-    description: 'Log level',
-  },
+  ...LOG_LEVEL_CONFIG,
 });

@@ -57,6 +57,7 @@ export function cors(origins: readonly string[]): RequestHandler {
 /** The flux-server routes, under /flux/api. */
 export function fluxRoutes(flux: FluxApi): Api {
   const api = createApi({
+    documentPath: '/openapi.json',
     title: 'flux-server',
     version: '0.1.0',
     description:
@@ -166,13 +167,6 @@ export function fluxRoutes(flux: FluxApi): Api {
         },
       );
     },
-  });
-  api.route({
-    method: 'get',
-    path: '/openapi.json',
-    summary: 'This document',
-    responses: { '200': jsonResponse('OpenAPI 3.1') },
-    handler: api.serveDocument(),
   });
   return api;
 }

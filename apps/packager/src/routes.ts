@@ -123,6 +123,7 @@ function optionalText(value: unknown, name: string): string | undefined {
 export function packagerRoutes(options: RouteOptions): Api {
   const { packager } = options;
   const api = createApi({
+    documentPath: '/openapi.json',
     title: 'packager',
     version: '0.1.0',
     description:
@@ -311,12 +312,5 @@ export function packagerRoutes(options: RouteOptions): Api {
     },
   });
 
-  api.route({
-    method: 'get',
-    path: '/openapi.json',
-    summary: 'This document',
-    responses: { '200': jsonResponse('OpenAPI 3.1') },
-    handler: api.serveDocument(),
-  });
   return api;
 }

@@ -1,4 +1,4 @@
-import { defineConfig, LOG_LEVELS } from '@geoworks/service-kit';
+import { defineConfig, LOG_LEVEL_CONFIG } from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -73,11 +73,5 @@ export const configSchema = defineConfig({
     description:
       'Run jobs through Redis (workers on other machines) instead of the embedded SQLite queue',
   },
-  logLevel: {
-    env: 'LOG_LEVEL',
-    type: 'enum',
-    values: LOG_LEVELS,
-    default: 'info',
-    description: 'Log level',
-  },
+  ...LOG_LEVEL_CONFIG,
 });

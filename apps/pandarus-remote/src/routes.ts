@@ -67,6 +67,7 @@ function sendAttachment(res: Response, path: string): Promise<void> {
 /** pandarus_remote 1.1's routes, every one with its OpenAPI description. */
 export function pandarusRoutes(service: PandarusService, options: { maxUploadBytes: number }): Api {
   const api = createApi({
+    documentPath: '/openapi.json',
     title: 'pandarus-remote',
     version: '1.1.0',
     description:
@@ -258,12 +259,5 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
     });
   }
 
-  api.route({
-    method: 'get',
-    path: '/openapi.json',
-    summary: 'This API (OpenAPI 3.1)',
-    responses: { '200': { description: 'The OpenAPI document' } },
-    handler: api.serveDocument(),
-  });
   return api;
 }

@@ -19,7 +19,7 @@ export type {
 } from './config-types.js';
 export { ConfigError, RouteDefinitionError } from './errors.js';
 export type { ConfigProblem } from './errors.js';
-export { createLogger, LOG_LEVELS, requestLogger } from './logger.js';
+export { createLogger, LOG_LEVEL_CONFIG, LOG_LEVELS, requestLogger } from './logger.js';
 export type { CreateLoggerOptions, LogLevel } from './logger.js';
 export type { Logger } from 'pino';
 export { errorHandler, httpStatusFor, notFoundHandler, publicError } from './http-errors.js';

@@ -8,6 +8,17 @@ import { pinoHttp } from 'pino-http';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The `LOG_LEVEL` setting every service reads, to spread into its `defineConfig` schema. */
+export const LOG_LEVEL_CONFIG = {
+  logLevel: {
+    env: 'LOG_LEVEL',
+    type: 'enum',
+    values: LOG_LEVELS,
+    default: 'info',
+    description: 'Log level',
+  },
+} as const;
+
 export interface CreateLoggerOptions {
   /** A level as an operator writes it in `LOG_LEVEL` (`debug`, `WARN`, ...). Default `info`. */
   level?: string;

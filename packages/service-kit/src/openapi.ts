@@ -84,6 +84,11 @@ export interface ApiInfo {
   servers?: { url: string; description?: string }[];
   /** Shared schemas, referenced from routes as `{ $ref: '#/components/schemas/Name' }`. */
   schemas?: Record<string, JsonSchema>;
+  /**
+   * Where the document itself is served and listed (conventionally `/openapi.json`); unset:
+   * not served (call `serveDocument()` where wanted).
+   */
+  documentPath?: `/${string}`;
 }
 
 export interface Api {
@@ -106,6 +111,7 @@ export function createApi(info: ApiInfo): Api {
   const paths: OpenApiDocument['paths'] = {};
   const operationIds = new Set<string>();
 
+  const servedAt = info.documentPath;
   const document = (): OpenApiDocument =>
     structuredClone({
       openapi: '3.1.0' as const,
@@ -115,11 +121,22 @@ export function createApi(info: ApiInfo): Api {
         ...(info.description === undefined ? {} : { description: info.description }),
       },
       ...(info.servers === undefined ? {} : { servers: info.servers }),
-      paths,
+      paths:
+        servedAt === undefined
+          ? paths
+          : {
+              ...paths,
+              [servedAt]: {
+                get: {
+                  summary: 'This API (OpenAPI 3.1)',
+                  responses: { '200': jsonResponse('The OpenAPI document') },
+                },
+              },
+            },
       ...(info.schemas === undefined ? {} : { components: { schemas: info.schemas } }),
     });
 
-  return {
+  const api: Api = {
     router,
     route(spec) {
       const { method, path, openApiPath, handler, ...described } = spec;
@@ -130,7 +147,7 @@ export function createApi(info: ApiInfo): Api {
         ...described,
         ...(parameters.length === 0 ? {} : { parameters }),
       };
-      if (paths[documentPath]?.[method] !== undefined) {
+      if (paths[documentPath]?.[method] !== undefined || (path === servedAt && method === 'get')) {
         throw new RouteDefinitionError(`${where}: registered twice`);
       }
       if (operation.operationId !== undefined) {
@@ -151,6 +168,9 @@ export function createApi(info: ApiInfo): Api {
       res.json(document());
     },
   };
+  // Every service describes itself at the same place: served from the start, listed last.
+  if (servedAt !== undefined) router.get(servedAt, api.serveDocument());
+  return api;
 }
 
 /** `/jobs/:id/logs` -> `/jobs/{id}/logs`; other Express syntax needs an explicit openApiPath. */
