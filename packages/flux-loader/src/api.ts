@@ -1,7 +1,7 @@
 // The flux-server API over a FluxStore: the original's routes, parameters and response shapes,
 // independent of any HTTP framework (the app only routes to these methods).
 import { InvalidInputError, NotFoundError, NotImplementedError } from '@geoworks/errors';
-import { utcDate } from './dates.js';
+import { parseIsoDate } from './dates.js';
 import { cellsInPolygon, parseWktPoint, parseWktPolygon } from './geometry.js';
 import { mapToGeoTiff } from './geotiff.js';
 import { INTERVALS } from './store/intervals.js';
@@ -32,60 +32,19 @@ export function round2(value: number): number | null {
   return value < 0 && rounded !== 0 ? -rounded : rounded;
 }
 
-const ISO_DATE =
-  /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
-
 /**
  * An API date: ISO 8601 from `YYYY` to `YYYY-MM-DDTHH:MM:SS[.sss]`, UTC unless it names an
- * offset. Impossible dates (2004-02-31) are refused rather than rolled over.
+ * offset (see `parseIsoDate`); a clear 400 otherwise.
  */
 export function parseApiDate(text: string, name: string): Date {
-  const match = ISO_DATE.exec(text.trim());
-  const fail = (): never => {
+  const date = parseIsoDate(text);
+  if (date === undefined) {
     throw new InvalidInputError(
       `${name} must be an ISO 8601 date such as 2004-06-30T03:00:00, not "${text}"`,
-      {
-        code: 'BAD_DATE',
-        details: { parameter: name },
-      },
+      { code: 'BAD_DATE', details: { parameter: name } },
     );
-  };
-  if (match === null) return fail();
-  const [
-    ,
-    year,
-    month = '01',
-    day = '01',
-    hour = '00',
-    minute = '00',
-    second = '00',
-    milli = '0',
-    zone,
-  ] = match;
-  const date = utcDate(
-    Number(year),
-    Number(month) - 1,
-    Number(day),
-    Number(hour),
-    Number(minute),
-    Number(second),
-    Number(milli.padEnd(3, '0')),
-  );
-  let time = date.getTime();
-  if (
-    date.getUTCMonth() !== Number(month) - 1 ||
-    date.getUTCDate() !== Number(day) ||
-    Number(hour) > 23 ||
-    Number(minute) > 59 ||
-    Number(second) > 59
-  ) {
-    return fail();
   }
-  if (zone !== undefined && zone !== 'Z') {
-    const [, sign, hours, minutes] = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
-    time -= (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes)) * 60_000;
-  }
-  return new Date(time);
+  return date;
 }
 
 function text(query: ApiQuery, name: string): string | undefined {

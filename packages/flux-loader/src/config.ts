@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { InvalidInputError } from '@geoworks/errors';
-import { utcDate } from './dates.js';
+import { parseIsoDate } from './dates.js';
 
 /** A loading configuration: the JSON file's keys, then the overrides, as settings. */
 export type FluxConfig = Record<string, unknown>;
@@ -169,33 +169,10 @@ export function checkConfig(config: FluxConfig): string[] {
   );
   check(
     'timestamp',
-    (value) => typeof value === 'string' && parseTimestamp(value) !== undefined,
+    (value) => typeof value === 'string' && parseIsoDate(value) !== undefined,
     'an ISO 8601 date and time such as 2004-06-30T00:00:00',
   );
   return problems;
-}
-
-/** A UTC date from `YYYY-MM-DD[THH:MM[:SS[.sss]]][Z]`; undefined when not one. */
-export function parseTimestamp(text: string): Date | undefined {
-  const match =
-    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]00:?00)?$/.exec(
-      text.trim(),
-    );
-  if (match === null) return undefined;
-  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '0'] = match;
-  const date = utcDate(
-    Number(year),
-    Number(month) - 1,
-    Number(day),
-    Number(hour),
-    Number(minute),
-    Number(second),
-    Math.round(Number(`0.${fraction}`) * 1000),
-  );
-  // Refuse 2004-02-31 and the like instead of rolling over.
-  if (date.getUTCMonth() !== Number(month) - 1 || date.getUTCDate() !== Number(day))
-    return undefined;
-  return date;
 }
 
 function unquote(text: string): string {

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import { loadFluxConfig, parseTimestamp, type FluxConfig } from '../config.js';
+import { loadFluxConfig, type FluxConfig } from '../config.js';
+import { parseIsoDate } from '../dates.js';
 import { openMatrixFile } from '../readers/index.js';
 import type { DatasetLoad, DatasetMetadata, MatrixFile } from '../types.js';
 import { ModelInputError } from './errors.js';
@@ -79,7 +80,7 @@ export abstract class BaseModel implements FluxModel {
   protected timestamp(required = true): Date | undefined {
     const configured = this.config.timestamp;
     if (typeof configured === 'string') {
-      const date = parseTimestamp(configured);
+      const date = parseIsoDate(configured);
       if (date === undefined)
         throw new ModelInputError(this.name, `timestamp "${configured}" is not an ISO 8601 date`);
       return date;
@@ -92,7 +93,7 @@ export abstract class BaseModel implements FluxModel {
       const match = pattern.exec(basename(this.path));
       const text = match?.groups?.date ?? match?.[1];
       if (text !== undefined) {
-        const date = parseTimestamp(
+        const date = parseIsoDate(
           /^\d{8}$/.test(text)
             ? `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}`
             : text,
