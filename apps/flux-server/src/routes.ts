@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request } from 'express';
 import { NotImplementedError } from '@geoworks/errors';
 import type { FluxApi } from '@geoworks/flux-loader';
 import {
@@ -38,20 +38,6 @@ export function formatError(
   view: PublicError,
 ): FormattedError {
   return { body: view.message };
-}
-
-/** Lets the Carbon Data Explorer client, served from another origin, call the API. */
-export function cors(origins: readonly string[]): RequestHandler {
-  const any = origins.includes('*');
-  return (req, res, next) => {
-    const origin = req.headers.origin;
-    if (any) res.setHeader('Access-Control-Allow-Origin', '*');
-    else if (origin !== undefined && origins.includes(origin)) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.vary('Origin');
-    }
-    next();
-  };
 }
 
 /** The flux-server routes, under /flux/api. */

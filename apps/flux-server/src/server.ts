@@ -10,7 +10,7 @@ import {
   type ServerHandle,
 } from '@geoworks/service-kit';
 import { configSchema } from './config.js';
-import { cors, fluxRoutes, formatError } from './routes.js';
+import { fluxRoutes, formatError } from './routes.js';
 
 export { configSchema } from './config.js';
 
@@ -29,8 +29,7 @@ export async function start(
   const database = databasePath(env, config.database);
   const store = FluxStore.open(database, { maxQueryValues: config.maxAggregateValues });
   const routes = fluxRoutes(new FluxApi(store));
-  const app = createApp({ logger });
-  app.use(cors(config.corsOrigins));
+  const app = createApp({ logger, corsOrigins: config.corsOrigins });
   app.use(routes.router);
   app.use(notFoundHandler(), errorHandler({ logger, format: formatError }));
   let handle: ServerHandle;

@@ -37,11 +37,12 @@ function cors(origins: readonly string[]): RequestHandler {
     // The answer depends on the Origin header, so caches must keep one copy per origin.
     if (!anyOrigin) res.vary('Origin');
     const origin = req.headers.origin;
-    if (origin === undefined || !(anyOrigin || origins.includes(origin))) {
+    // `*` holds whoever asks: said on every answer, as a cache may serve it to any origin.
+    if (!anyOrigin && (origin === undefined || !origins.includes(origin))) {
       next();
       return;
     }
-    res.setHeader('Access-Control-Allow-Origin', anyOrigin ? '*' : origin);
+    res.setHeader('Access-Control-Allow-Origin', anyOrigin ? '*' : origin!);
     res.setHeader('Access-Control-Expose-Headers', 'X-Request-Id');
     const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'];
     if (!preflight) {
