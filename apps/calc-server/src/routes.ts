@@ -1,10 +1,15 @@
 import { createReadStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
-import { basename, isAbsolute, resolve, sep } from 'node:path';
-import { adler32 } from './adler32.js';
+import { rm, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Request, RequestHandler, Response } from 'express';
 import { ZipArchive } from 'archiver';
-import { JobSubmitError, validateXml, type Actor, type CalcEngine } from '@geoworks/calc-engine';
+import {
+  JobSubmitError,
+  onSameFileSystem,
+  validateXml,
+  type Actor,
+  type CalcEngine,
+} from '@geoworks/calc-engine';
 import { InvalidInputError, NotFoundError } from '@geoworks/errors';
 import {
   type Api,
@@ -470,7 +475,7 @@ export function calcRoutes(options: RouteOptions): Api {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const filename = typeof body.filename === 'string' ? body.filename : '';
       const checksum = Number(body.checksum);
-      res.json({ success: await sameFile(filename, checksum, options.dataDir) });
+      res.json({ success: await onSameFileSystem(filename, checksum, options.dataDir) });
     },
   });
 
@@ -659,26 +664,6 @@ async function sendFile(req: Request, res: Response, path: string, name: string)
     });
     stream.pipe(res);
   });
-}
-
-/** On the same file system: the file exists and its first 32 bytes have this adler32. */
-async function sameFile(filename: string, checksum: number, root: string): Promise<boolean> {
-  if (filename === '' || !Number.isFinite(checksum) || !isAbsolute(filename)) return false;
-  const path = resolve(filename);
-  // Only under the data directory: the route must not let anyone probe the whole disk.
-  if (path !== root && !path.startsWith(`${resolve(root)}${sep}`)) return false;
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const buffer = Buffer.alloc(32);
-      const { bytesRead } = await handle.read(buffer, 0, 32, 0);
-      return adler32(buffer.subarray(0, bytesRead)) === checksum;
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return false;
-  }
 }
 
 function page(title: string, body: string): string {

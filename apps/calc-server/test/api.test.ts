@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonFromNpy, readNpz } from '@geoworks/npz';
-import { adler32 } from '../src/adler32.js';
+import { adler32 } from '@geoworks/calc-engine-client';
 import {
   gridFiles,
   gridIni,

@@ -6,6 +6,7 @@ export { extractArchive, safeTarget, DEFAULT_LIMITS } from './archive.js';
 export type { ArchiveLimits } from './archive.js';
 export { isFileKey, parseJobIni } from './ini.js';
 export { iniDefaults } from './params.js';
+export { onSameFileSystem } from './same-fs.js';
 export { validateXml } from './xml.js';
 export type { XmlValidation } from './xml.js';
 export { defineCalculationMode } from './modes/types.js';
