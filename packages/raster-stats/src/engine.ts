@@ -1,13 +1,27 @@
 import { readWkb } from '@geoworks/geodata';
-import { openRasterBand, type RasterBand, type RasterReader } from './raster.js';
-import { centreMask, centreSpans, coverageFractions } from './rasterize.js';
+import { openRasterBand, type PixelArray, type RasterBand, type RasterReader } from './raster.js';
+import { centreMask, centreSpans, coverageRuns, coverageFractions } from './rasterize.js';
 import {
   computeStats,
+  computeStatsOverRuns,
   computeStatsOverSpans,
   spansSuffice,
   type StatName,
   type Stats,
 } from './stats.js';
+
+/** Windows above this many pixels get a buffer of their own, not kept after them. */
+const KEPT_BUFFER_PIXELS = 1 << 22;
+
+/** A feature in pixel space (relative to its window) and the window of the raster under it. */
+interface Zone {
+  rings: Float64Array[];
+  points: Float64Array[];
+  col: number;
+  row: number;
+  width: number;
+  height: number;
+}
 
 /** Which pixels count under a polygon (see `zonalStatistics`). */
 export type ZonalRule = 'centre' | 'all-touched' | 'coverage';
@@ -29,6 +43,9 @@ export class ZonalEngine {
   readonly #band: RasterBand;
   readonly #setup: ZonalSetup;
   readonly #empty: Stats;
+  /** The window buffer, reused window after window. */
+  #window: PixelArray | undefined;
+  #turn: Promise<unknown> = Promise.resolve();
 
   private constructor(band: RasterBand, setup: ZonalSetup) {
     this.#band = band;
@@ -45,8 +62,45 @@ export class ZonalEngine {
     return this.#band;
   }
 
+  /** Statistics of one feature (see `statsForBatch`). */
   async statsFor(wkb: Uint8Array | null): Promise<Stats> {
-    if (wkb === null) return { ...this.#empty };
+    return (await this.statsForBatch([wkb]))[0]!;
+  }
+
+  /** Statistics of each feature, in order. */
+  statsForBatch(wkbs: readonly (Uint8Array | null)[]): Promise<Stats[]> {
+    // One batch at a time: the window buffer is shared (a worker receives batches while it
+    // computes others, and the geotiff reader awaits).
+    const result = this.#turn.then(() => this.#computeBatch(wkbs));
+    this.#turn = result.catch(() => undefined);
+    return result;
+  }
+
+  async #computeBatch(wkbs: readonly (Uint8Array | null)[]): Promise<Stats[]> {
+    const results: Stats[] = [];
+    for (const wkb of wkbs) {
+      const zone = wkb === null ? null : this.#zone(wkb);
+      if (zone === null) {
+        results.push({ ...this.#empty });
+        continue;
+      }
+      // GDAL reads here synchronously: on this machine's page-cached tiles, reading ahead on
+      // libuv's threads measured slower (each async call costs more than a small window read),
+      // and GDAL takes one operation at a time per dataset anyway.
+      const values = await this.#band.read(
+        zone.col,
+        zone.row,
+        zone.width,
+        zone.height,
+        this.#buffer(zone),
+      );
+      results.push(this.#stats(zone, values));
+    }
+    return results;
+  }
+
+  /** The feature in pixel space, relative to the window under it; null when off the raster. */
+  #zone(wkb: Uint8Array): Zone | null {
     const band = this.#band;
     const [x0, dx, , y0, , dy] = band.geoTransform as [
       number,
@@ -77,27 +131,41 @@ export class ZonalEngine {
         if (y > maxY) maxY = y;
       }
     }
-    const col0 = Math.max(0, Math.floor(minX));
-    const row0 = Math.max(0, Math.floor(minY));
-    const col1 = Math.min(band.width, Math.floor(maxX) + 1);
-    const row1 = Math.min(band.height, Math.floor(maxY) + 1);
-    if (!(col1 > col0 && row1 > row0)) return { ...this.#empty };
-    const width = col1 - col0;
-    const height = row1 - row0;
+    const col = Math.max(0, Math.floor(minX));
+    const row = Math.max(0, Math.floor(minY));
+    const width = Math.min(band.width, Math.floor(maxX) + 1) - col;
+    const height = Math.min(band.height, Math.floor(maxY) + 1) - row;
+    if (!(width > 0 && height > 0)) return null;
     for (const coordinates of coordinatesList) {
       for (let i = 0; i < coordinates.length; i += 2) {
-        coordinates[i]! -= col0;
-        coordinates[i + 1]! -= row0;
+        coordinates[i]! -= col;
+        coordinates[i + 1]! -= row;
       }
     }
-    const values = await band.read(col0, row0, width, height);
-    if (this.#setup.rule === 'centre' && points.length === 0 && spansSuffice(this.#setup.stats)) {
+    return { rings, points, col, row, width, height };
+  }
+
+  /** The window buffer, grown to fit (a huge window gets its own, not kept). */
+  #buffer(zone: Zone): PixelArray {
+    const size = zone.width * zone.height;
+    if (size > KEPT_BUFFER_PIXELS) return this.#band.newArray(size);
+    if (this.#window === undefined || this.#window.length < size)
+      this.#window = this.#band.newArray(Math.max(size, 1 << 16));
+    return this.#window;
+  }
+
+  #stats({ rings, points, width, height }: Zone, values: PixelArray): Stats {
+    const { rule, stats } = this.#setup;
+    const nodata = this.#band.nodata;
+    if (rule === 'centre' && points.length === 0 && spansSuffice(stats)) {
       // The common case walks the covered spans directly: no mask over the whole window.
-      const spans = centreSpans(rings, width, height);
-      return computeStatsOverSpans(values, width, spans, band.nodata, this.#setup.stats);
+      return computeStatsOverSpans(values, width, centreSpans(rings, width, height), nodata, stats);
     }
-    const weights = weightsFor(this.#setup.rule, rings, points, width, height);
-    return computeStats(values, weights, band.nodata, this.#setup.stats);
+    if (rule === 'coverage' && points.length === 0) {
+      // Only the covered pixels, with their fractions: no weight array over the whole window.
+      return computeStatsOverRuns(values, coverageRuns(rings, width, height), nodata, stats);
+    }
+    return computeStats(values, weightsFor(rule, rings, points, width, height), nodata, stats);
   }
 
   close(): Promise<void> {

@@ -39,8 +39,20 @@ export interface RasterBand {
   readonly nodata: number | null;
   /** Which reader this band uses. */
   readonly reader: 'geotiff' | 'gdal';
-  /** Pixels of the window, row by row (valid until the next `read`: the buffer is reused). */
-  read(col: number, row: number, width: number, height: number): Promise<PixelArray>;
+  /**
+   * Pixels of the window, row by row. With `into` (an array from `newArray`, at least
+   * `width * height` long) the GDAL reader writes them there and returns a view of it; otherwise
+   * (and always with geotiff.js) they come in a fresh array.
+   */
+  read(
+    col: number,
+    row: number,
+    width: number,
+    height: number,
+    into?: PixelArray,
+  ): Promise<PixelArray>;
+  /** An array of the type `read` gives, for `into`. */
+  newArray(length: number): PixelArray;
   close(): Promise<void>;
 }
 
@@ -82,7 +94,11 @@ export async function openRasterBand(
     height: dataset.rasterSize.y,
     geoTransform,
     srs: dataset.srs,
-    nodata: gdalBand.noDataValue,
+    // As stored in the pixels: a float32 band holds its nodata value rounded to float32.
+    nodata:
+      gdalBand.dataType === gdal.GDT_Float32 && gdalBand.noDataValue !== null
+        ? Math.fround(gdalBand.noDataValue)
+        : gdalBand.noDataValue,
   };
   if (options.reader === 'geotiff') {
     try {
@@ -100,12 +116,13 @@ export async function openRasterBand(
   return gdalBandReader(common, dataset, gdalBand);
 }
 
-type Common = Omit<RasterBand, 'read' | 'close' | 'reader'>;
+type Common = Omit<RasterBand, 'read' | 'close' | 'reader' | 'newArray'>;
 
 function geotiffBand(common: Common, tiff: GeoTIFF, image: GeoTIFFImage): RasterBand {
   return {
     ...common,
     reader: 'geotiff',
+    // geotiff.js decodes into arrays of its own: `into` is not used.
     async read(col, row, width, height) {
       const [samples] = (await image.readRasters({
         window: [col, row, col + width, row + height],
@@ -114,34 +131,48 @@ function geotiffBand(common: Common, tiff: GeoTIFF, image: GeoTIFFImage): Raster
       })) as unknown as PixelArray[];
       return samples!;
     },
+    newArray: (length) => new Float64Array(length),
     async close() {
       tiff.close();
     },
   };
 }
 
+/**
+ * GDAL's data types and the arrays they are read into. The others (signed bytes, 64-bit
+ * integers, complex) are read as float64, which GDAL converts to; nodata compares the same.
+ */
+const GDAL_ARRAYS: Record<string, new (length: number) => Exclude<PixelArray, Int8Array>> = {
+  [gdal.GDT_Byte]: Uint8Array,
+  [gdal.GDT_UInt16]: Uint16Array,
+  [gdal.GDT_Int16]: Int16Array,
+  [gdal.GDT_UInt32]: Uint32Array,
+  [gdal.GDT_Int32]: Int32Array,
+  [gdal.GDT_Float32]: Float32Array,
+  [gdal.GDT_Float64]: Float64Array,
+};
+
 function gdalBandReader(common: Common, dataset: gdal.Dataset, band: gdal.RasterBand): RasterBand {
-  // One buffer, grown as needed, reused by every window: thousands of small reads otherwise
-  // allocate (and collect) an array each. A window is valid until the next read.
-  let buffer: PixelArray | undefined;
+  const Kind = GDAL_ARRAYS[String(band.dataType)] ?? Float64Array;
+  // Before GDAL 3.7 signed bytes are Byte bands marked SIGNEDBYTE, which GDAL reads as unsigned:
+  // the same bytes are seen through an Int8Array.
+  const signedBytes =
+    band.dataType === gdal.GDT_Byte &&
+    band.getMetadata('IMAGE_STRUCTURE')['PIXELTYPE'] === 'SIGNEDBYTE';
+  const pixels = band.pixels;
   return {
     ...common,
     reader: 'gdal',
-    async read(col, row, width, height) {
-      const size = width * height;
-      if (buffer === undefined || buffer.length < size) {
-        const fresh = band.pixels.read(col, row, width, height) as PixelArray;
-        // GDAL has no signed byte arrays to read into: those bands are read afresh each time.
-        if (fresh instanceof Int8Array) return fresh;
-        const Kind = fresh.constructor as new (length: number) => PixelArray;
-        buffer = new Kind(Math.max(size, 1 << 16));
-        buffer.set(fresh);
-        return fresh;
-      }
-      const view = buffer.subarray(0, size) as Exclude<PixelArray, Int8Array>;
-      band.pixels.read(col, row, width, height, view);
-      return view;
+    read(col, row, width, height, into) {
+      const target = (
+        into instanceof Kind ? into.subarray(0, width * height) : new Kind(width * height)
+      ) as Exclude<PixelArray, Int8Array>;
+      pixels.read(col, row, width, height, target);
+      return Promise.resolve(
+        signedBytes ? new Int8Array(target.buffer, target.byteOffset, target.length) : target,
+      );
     },
+    newArray: (length) => new Kind(length),
     async close() {
       dataset.close();
     },

@@ -141,6 +141,89 @@ const scratch = {
   out: new Int32Array(3 * 1024),
 };
 
+/** Work buffers of `coverageRuns`, grown as needed and reused (zeroed again after use). */
+const buffers = {
+  edges: new Float64Array(1024),
+  rowStarts: new Int32Array(1024),
+  rowEdges: new Int32Array(4096),
+  rowNext: new Int32Array(1024),
+  partial: new Float64Array(1024),
+  left: new Float64Array(1024),
+  leftAt: new Int32Array(64),
+  rangeFrom: new Int32Array(64),
+  rangeTo: new Int32Array(64),
+};
+
+/** `buffers[name]`, at least `length` long; a fresh one (all zeros) when it had to grow. */
+function grown(name: keyof typeof buffers, length: number): Float64Array | Int32Array {
+  if (buffers[name].length < length) {
+    const Kind = buffers[name].constructor as new (length: number) => Float64Array | Int32Array;
+    (buffers as Record<string, Float64Array | Int32Array>)[name] = new Kind(2 * length);
+  }
+  return buffers[name];
+}
+
+/** The output of `coverageRuns`. */
+const runs = {
+  start: new Int32Array(4096),
+  end: new Int32Array(4096),
+  weight: new Float64Array(4096),
+};
+
+/** Appends a run unless its coverage is nil (rounding leaves tiny values and above-one ones). */
+function pushRun(count: number, start: number, end: number, value: number): number {
+  if (value < 1e-12) return count;
+  if (count === runs.start.length) {
+    const size = 2 * count;
+    const grow = <T extends Int32Array | Float64Array>(array: T, Kind: new (n: number) => T) => {
+      const bigger = new Kind(size);
+      bigger.set(array);
+      return bigger;
+    };
+    runs.start = grow(runs.start, Int32Array);
+    runs.end = grow(runs.end, Int32Array);
+    runs.weight = grow(runs.weight, Float64Array);
+  }
+  runs.start[count] = start;
+  runs.end[count] = end;
+  runs.weight[count] = value > 1 ? 1 : value;
+  return count + 1;
+}
+
+function reverseRuns(from: number, to: number): void {
+  const { start, end, weight } = runs;
+  for (let i = from, j = to - 1; i < j; i++, j--) {
+    const swapStart = start[i]!;
+    start[i] = start[j]!;
+    start[j] = swapStart;
+    const swapEnd = end[i]!;
+    end[i] = end[j]!;
+    end[j] = swapEnd;
+    const swapWeight = weight[i]!;
+    weight[i] = weight[j]!;
+    weight[j] = swapWeight;
+  }
+}
+
+/**
+ * Sorts the first `length` values, largest first, moving `alongside`'s values with them (a
+ * handful: insertion sort).
+ */
+function sortDescending(values: Int32Array, length: number, alongside: Int32Array | null): void {
+  for (let a = 1; a < length; a++) {
+    const value = values[a]!;
+    const other = alongside === null ? 0 : alongside[a]!;
+    let b = a - 1;
+    while (b >= 0 && values[b]! < value) {
+      values[b + 1] = values[b]!;
+      if (alongside !== null) alongside[b + 1] = alongside[b]!;
+      b--;
+    }
+    values[b + 1] = value;
+    if (alongside !== null) alongside[b + 1] = other;
+  }
+}
+
 /** The first row (within the window) whose centre line y = row + 0.5 is at least `ymin`. */
 function firstRow(ymin: number): number {
   return Math.max(0, Math.ceil(ymin - 0.5));
@@ -172,11 +255,8 @@ function mergedSpans(spans: number[], width: number): [number, number][] {
 }
 
 /**
- * The exact fraction of each pixel the polygon covers (0 to 1), as exactextract computes it.
- * By Green's theorem the covered area of pixel (col, row) is the sum over the polygon's edges,
- * restricted to the row's band of y, of the integral of clamp(x - col, 0, 1) dy. Each edge
- * only visits the rows and columns it crosses; the columns to its left take a constant share,
- * gathered in a running sum, so the cost is about the number of edge/pixel crossings.
+ * The exact fraction of each pixel the polygon covers (0 to 1), as exactextract computes it, as
+ * a dense `width * height` array (`coverageRuns` gives the covered pixels only).
  */
 export function coverageFractions(
   rings: readonly Ring[],
@@ -184,40 +264,173 @@ export function coverageFractions(
   height: number,
 ): Float64Array {
   const coverage = new Float64Array(width * height);
-  // left[row * (width + 1) + k]: dy to add to every column < k of that row.
-  const left = new Float64Array(height * (width + 1));
+  const { start, end, weight } = coverageRuns(rings, width, height);
+  for (let r = 0; r < start.length; r++) coverage.fill(weight[r]!, start[r]!, end[r]!);
+  return coverage;
+}
+
+/**
+ * The covered pixels of a window as runs of one weight: pixels `start[r]` to `end[r]`
+ * (exclusive; indexes `row * width + col`, within one row, ascending) each covered by the
+ * fraction `weight[r]`, in (0, 1].
+ */
+export interface CoverageRuns {
+  start: Int32Array;
+  end: Int32Array;
+  weight: Float64Array;
+}
+
+/**
+ * The pixels a polygon covers, with the fraction of each it covers, exact as exactextract
+ * computes it. By Green's theorem the covered area of pixel (col, row) is the sum over the
+ * polygon's edges, restricted to the row's band of y, of the integral of clamp(x - col, 0, 1)
+ * dy. Edges are bucketed by the rows they cross; in a row an edge gives a share to the columns
+ * it passes through, and its whole dy to every column left of them. Between the columns edges
+ * pass through the coverage is constant: a run, computed once. So the cost is about the
+ * edge/pixel crossings, not the area. The result views buffers the next call reuses.
+ */
+export function coverageRuns(rings: readonly Ring[], width: number, height: number): CoverageRuns {
+  // Edges that cross some row band: [ax, ay, bx, by, sign], in ring order.
+  let edgeCount = 0;
+  for (const ring of rings) edgeCount += ring.length / 2;
+  const edges = grown('edges', 5 * edgeCount) as Float64Array;
+  const rowStarts = grown('rowStarts', height + 1) as Int32Array;
+  rowStarts.fill(0, 0, height + 1);
+  let kept = 0;
   for (const ring of rings) {
     const sign = ringSign(ring, rings);
     const n = ring.length / 2;
     for (let i = 0; i < n; i++) {
-      const j = (i + 1) % n;
-      addEdge(
-        ring[2 * i]!,
-        ring[2 * i + 1]!,
-        ring[2 * j]!,
-        ring[2 * j + 1]!,
-        sign,
-        coverage,
-        left,
-        width,
-        height,
-      );
+      const j = i + 1 === n ? 0 : i + 1;
+      const ay = ring[2 * i + 1]!;
+      const by = ring[2 * j + 1]!;
+      if (ay === by) continue; // horizontal: no dy, no area
+      const yMin = Math.max(0, Math.min(ay, by));
+      const yMax = Math.min(height, Math.max(ay, by));
+      if (yMin >= yMax) continue;
+      edges[5 * kept] = ring[2 * i]!;
+      edges[5 * kept + 1] = ay;
+      edges[5 * kept + 2] = ring[2 * j]!;
+      edges[5 * kept + 3] = by;
+      edges[5 * kept + 4] = sign;
+      kept++;
+      for (let row = Math.floor(yMin); row < yMax; row++) rowStarts[row + 1]!++;
     }
   }
+  // Counting sort of (row, edge) pairs, keeping edge order within a row.
+  for (let row = 0; row < height; row++) rowStarts[row + 1]! += rowStarts[row]!;
+  const rowEdges = grown('rowEdges', rowStarts[height]!) as Int32Array;
+  const next = grown('rowNext', height) as Int32Array;
+  next.set(rowStarts.subarray(0, height));
+  for (let e = 0; e < kept; e++) {
+    const ay = edges[5 * e + 1]!;
+    const by = edges[5 * e + 3]!;
+    const yMin = Math.max(0, Math.min(ay, by));
+    const yMax = Math.min(height, Math.max(ay, by));
+    for (let row = Math.floor(yMin); row < yMax; row++) rowEdges[next[row]!++] = e;
+  }
+  let mostInRow = 0;
+  for (let row = 0; row < height; row++)
+    mostInRow = Math.max(mostInRow, rowStarts[row + 1]! - rowStarts[row]!);
+  // Per row: each edge's share of the columns it passes through (`partial`), the dy every
+  // column left of index k receives (`left[k]`), and the columns where either changes.
+  const partial = grown('partial', width) as Float64Array;
+  const left = grown('left', width + 1) as Float64Array;
+  const leftAt = grown('leftAt', mostInRow) as Int32Array;
+  const rangeFrom = grown('rangeFrom', mostInRow) as Int32Array;
+  const rangeTo = grown('rangeTo', mostInRow) as Int32Array;
+  let count = 0;
   for (let row = 0; row < height; row++) {
-    let running = 0;
-    const base = row * (width + 1);
-    for (let col = width - 1; col >= 0; col--) {
-      running += left[base + col + 1]!;
-      coverage[row * width + col]! += running;
+    let lefts = 0;
+    let ranges = 0;
+    let lo = width;
+    let hi = -1;
+    for (let k = rowStarts[row]!; k < rowStarts[row + 1]!; k++) {
+      const e = 5 * rowEdges[k]!;
+      const ax = edges[e]!;
+      const ay = edges[e + 1]!;
+      const bx = edges[e + 2]!;
+      const by = edges[e + 3]!;
+      const y0 = Math.max(0, Math.min(ay, by), row);
+      const y1 = Math.min(height, Math.max(ay, by), row + 1);
+      if (y1 <= y0) continue;
+      const slope = (bx - ax) / (by - ay); // dx per dy
+      // The edge inside this row's band, oriented as the edge runs.
+      const dy = (y1 - y0) * (by > ay ? 1 : -1) * edges[e + 4]!;
+      const xa = ax + (y0 - ay) * slope;
+      const xb = ax + (y1 - ay) * slope;
+      const xLow = Math.min(xa, xb);
+      const xHigh = Math.max(xa, xb);
+      // Columns entirely left of the edge (col + 1 <= xLow) get the whole dy.
+      const firstPartial = Math.floor(xLow);
+      const leftIndex = Math.max(0, Math.min(width, firstPartial));
+      // (An index whose sum came back to zero is listed twice: it then adds zero.)
+      if (left[leftIndex] === 0) leftAt[lefts++] = leftIndex;
+      left[leftIndex]! += dy;
+      if (leftIndex < lo) lo = leftIndex;
+      if (leftIndex - 1 > hi) hi = leftIndex - 1;
+      // Columns the edge passes through get the integral of clamp(x - col, 0, 1).
+      const from = Math.max(0, firstPartial);
+      const to = Math.min(width - 1, Math.floor(xHigh));
+      if (to < from) continue;
+      for (let col = from; col <= to; col++) partial[col]! += dy * meanClamp(xLow, xHigh, col);
+      rangeFrom[ranges] = from;
+      rangeTo[ranges++] = to;
+      if (from < lo) lo = from;
+      if (to > hi) hi = to;
     }
+    // Both from the right: the `left` indexes, and the columns edges pass through merged into
+    // disjoint segments.
+    sortDescending(leftAt, lefts, null);
+    sortDescending(rangeTo, ranges, rangeFrom);
+    let segments = 0;
+    for (let q = 0; q < ranges; q++) {
+      const from = rangeFrom[q]!;
+      const to = rangeTo[q]!;
+      if (segments > 0 && to >= rangeFrom[segments - 1]! - 1) {
+        if (from < rangeFrom[segments - 1]!) rangeFrom[segments - 1] = from;
+      } else {
+        rangeFrom[segments] = from;
+        rangeTo[segments++] = to;
+      }
+    }
+    // Walk the row from the right, as the running sum of `left` adds up: one run per column of
+    // a segment, one per stretch of a gap between two `left` indexes. Left of `lo` the sum is
+    // the row's total, zero for closed rings: nothing there.
+    const base = row * width;
+    const firstRun = count;
+    let running = 0;
+    let l = 0;
+    let col = hi;
+    for (let segment = 0; segment <= segments; segment++) {
+      const gapEnd = segment < segments ? rangeTo[segment]! + 1 : lo;
+      while (col >= gapEnd) {
+        while (l < lefts && leftAt[l]! > col) {
+          running += left[leftAt[l]!]!;
+          left[leftAt[l++]!] = 0;
+        }
+        const stop = l < lefts && leftAt[l]! > gapEnd ? leftAt[l]! : gapEnd;
+        count = pushRun(count, base + stop, base + col + 1, running);
+        col = stop - 1;
+      }
+      if (segment === segments) break;
+      for (const from = rangeFrom[segment]!; col >= from; col--) {
+        while (l < lefts && leftAt[l]! > col) {
+          running += left[leftAt[l]!]!;
+          left[leftAt[l++]!] = 0;
+        }
+        count = pushRun(count, base + col, base + col + 1, partial[col]! + running);
+        partial[col] = 0;
+      }
+    }
+    while (l < lefts) left[leftAt[l++]!] = 0;
+    reverseRuns(firstRun, count); // emitted right to left
   }
-  for (let k = 0; k < coverage.length; k++) {
-    const value = coverage[k]!;
-    // Rounding leaves tiny negative or above-one values at exact boundaries.
-    coverage[k] = value < 1e-12 ? 0 : value > 1 ? 1 : value;
-  }
-  return coverage;
+  return {
+    start: runs.start.subarray(0, count),
+    end: runs.end.subarray(0, count),
+    weight: runs.weight.subarray(0, count),
+  };
 }
 
 /**
@@ -255,49 +468,6 @@ function pointInRing(x: number, y: number, ring: Ring): boolean {
     if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
-}
-
-/**
- * Adds one edge's share (its integral of clamp(x - col, 0, 1) dy, times `sign`) to every pixel
- * of the rows it crosses. A ring with a positive shoelace area adds positive area.
- */
-function addEdge(
-  ax: number,
-  ay: number,
-  bx: number,
-  by: number,
-  sign: number,
-  coverage: Float64Array,
-  left: Float64Array,
-  width: number,
-  height: number,
-): void {
-  if (ay === by) return; // horizontal: no dy, no area
-  const yMin = Math.max(0, Math.min(ay, by));
-  const yMax = Math.min(height, Math.max(ay, by));
-  if (yMin >= yMax) return;
-  const slope = (bx - ax) / (by - ay); // dx per dy
-  const direction = by > ay ? 1 : -1;
-  for (let row = Math.floor(yMin); row < yMax; row++) {
-    const y0 = Math.max(yMin, row);
-    const y1 = Math.min(yMax, row + 1);
-    if (y1 <= y0) continue;
-    // The edge inside this row's band, oriented as the edge runs.
-    const dy = (y1 - y0) * direction * sign;
-    const xa = ax + (y0 - ay) * slope;
-    const xb = ax + (y1 - ay) * slope;
-    const xLow = Math.min(xa, xb);
-    const xHigh = Math.max(xa, xb);
-    const rowBase = row * (width + 1);
-    // Columns entirely left of the edge (col + 1 <= xLow) get the whole dy.
-    const firstPartial = Math.floor(xLow);
-    left[rowBase + Math.max(0, Math.min(width, firstPartial))]! += dy;
-    // Columns the edge passes through get the integral of clamp(x - col, 0, 1).
-    const lastPartial = Math.min(width - 1, Math.floor(xHigh));
-    for (let col = Math.max(0, firstPartial); col <= lastPartial; col++) {
-      coverage[row * width + col]! += dy * meanClamp(xLow, xHigh, col);
-    }
-  }
 }
 
 /** The mean over x uniform in [lo, hi] of clamp(x - col, 0, 1) (x is linear in y on an edge). */

@@ -33,6 +33,30 @@ export function computeStats(
   nodata: number | null,
   wanted: readonly StatName[],
 ): Stats {
+  const start: number[] = [];
+  const runWeight: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (weights[i]! > 0) {
+      start.push(i);
+      runWeight.push(weights[i]!);
+    }
+  }
+  const end = start.map((i) => i + 1);
+  return computeStatsOverRuns(values, { start, end, weight: runWeight }, nodata, wanted);
+}
+
+/**
+ * `computeStats` over runs of pixels of one weight each (see `coverageRuns`: pixels
+ * `start[r]` to `end[r]` exclusive, ascending, weights positive): the same results, in the
+ * same order of summation, without a weight for every pixel of the window.
+ */
+export function computeStatsOverRuns(
+  values: PixelArray,
+  runs: { start: ArrayLike<number>; end: ArrayLike<number>; weight: ArrayLike<number> },
+  nodata: number | null,
+  wanted: readonly StatName[],
+): Stats {
+  const { start, end, weight } = runs;
   let count = 0;
   let sum = 0;
   let min = Infinity;
@@ -44,21 +68,22 @@ export function computeStats(
   const needStd = wanted.includes('std');
   const kept: number[] = [];
   const keptWeights: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const weight = weights[i]!;
-    if (!(weight > 0)) continue;
-    const value = values[i]!;
-    if (Number.isNaN(value) || value === nodata) {
-      nodataWeight += weight;
-      continue;
-    }
-    count += weight;
-    sum += weight * value;
-    if (value < min) min = value;
-    if (value > max) max = value;
-    if (needDistribution || needStd) {
-      kept.push(value);
-      keptWeights.push(weight);
+  for (let r = 0; r < start.length; r++) {
+    const runWeight = weight[r]!;
+    for (let i = start[r]!, last = end[r]!; i < last; i++) {
+      const value = values[i]!;
+      if (Number.isNaN(value) || value === nodata) {
+        nodataWeight += runWeight;
+        continue;
+      }
+      count += runWeight;
+      sum += runWeight * value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+      if (needDistribution || needStd) {
+        kept.push(value);
+        keptWeights.push(runWeight);
+      }
     }
   }
   return assemble(

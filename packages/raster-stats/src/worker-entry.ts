@@ -12,8 +12,6 @@ serveProcessPool<ZonalSetup, (Uint8Array | null)[], Stats[]>({
   },
   async run(batch) {
     if (engine === null) throw new Error('The worker has no setup yet');
-    const results: Stats[] = [];
-    for (const wkb of batch) results.push(await engine.statsFor(wkb));
-    return results;
+    return engine.statsForBatch(batch);
   },
 });

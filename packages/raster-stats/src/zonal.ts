@@ -96,11 +96,7 @@ export async function* zonalStatistics(
     const transform = vectorToRaster(dataset.srs, engine.band.srs);
     const run =
       pool === null
-        ? async (batch: (Uint8Array | null)[]) => {
-            const results: Stats[] = [];
-            for (const wkb of batch) results.push(await engine!.statsFor(wkb));
-            return results;
-          }
+        ? (batch: (Uint8Array | null)[]) => engine!.statsForBatch(batch)
         : (await pool.setup(setup), (batch: (Uint8Array | null)[]) => pool.run(batch));
     const total = dataset.featureCount;
     // Batches go out in order and come back in order: at most `maxInFlight` wait.
@@ -135,7 +131,8 @@ export async function* zonalStatistics(
       }
       features.push({ index: feature.index, label: feature.label });
       wkbs.push(wkb);
-      if (features.length >= (pool === null ? 1 : 32)) {
+      // In process, batches only let reading overlap computing; the rows still stream.
+      if (features.length >= (pool === null ? 64 : 32)) {
         flush();
         yield* drain(pool === null ? 0 : maxInFlight);
       }

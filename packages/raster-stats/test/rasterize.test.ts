@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { centreMask, centreSpans, coverageFractions } from '../src/rasterize.js';
-import { computeStats, computeStatsOverSpans } from '../src/stats.js';
+import {
+  centreMask,
+  centreSpans,
+  coverageRuns,
+  coverageFractions,
+  signedArea,
+} from '../src/rasterize.js';
+import { computeStats, computeStatsOverRuns, computeStatsOverSpans } from '../src/stats.js';
 
 const ring = (...points: [number, number][]) => new Float64Array(points.flat());
 const grid = (values: ArrayLike<number>, width: number) =>
@@ -184,6 +190,135 @@ describe('centreSpans and the statistics over them', () => {
       expect(
         computeStatsOverSpans(values, width, centreSpans(rings, width, height), -9999, stats),
       ).toEqual(computeStats(values, centreMask(rings, width, height), -9999, stats));
+    }
+  });
+});
+
+/**
+ * Coverage fractions the plain way, as they were computed before the row-by-row version: every
+ * edge adds its share to a dense window, the columns left of it through a running sum. The
+ * fast version must give exactly these values.
+ */
+function referenceCoverage(
+  rings: readonly Float64Array[],
+  width: number,
+  height: number,
+): Float64Array {
+  const coverage = new Float64Array(width * height);
+  const left = new Float64Array(height * (width + 1));
+  const clampIntegral = (t: number) => (t <= 0 ? 0 : t <= 1 ? (t * t) / 2 : t - 0.5);
+  for (const ring of rings) {
+    // Holes (inside an odd number of other rings) remove area whatever their orientation.
+    let depth = 0;
+    for (const other of rings) {
+      if (other !== ring && inside(ring, other)) depth++;
+    }
+    const sign = signedArea(ring) > 0 !== (depth % 2 === 1) ? 1 : -1;
+    const n = ring.length / 2;
+    for (let i = 0; i < n; i++) {
+      const j = (i + 1) % n;
+      const [ax, ay, bx, by] = [ring[2 * i]!, ring[2 * i + 1]!, ring[2 * j]!, ring[2 * j + 1]!];
+      if (ay === by) continue;
+      const yMin = Math.max(0, Math.min(ay, by));
+      const yMax = Math.min(height, Math.max(ay, by));
+      const slope = (bx - ax) / (by - ay);
+      for (let row = Math.floor(yMin); row < yMax; row++) {
+        const y0 = Math.max(yMin, row);
+        const y1 = Math.min(yMax, row + 1);
+        if (y1 <= y0) continue;
+        const dy = (y1 - y0) * (by > ay ? 1 : -1) * sign;
+        const xa = ax + (y0 - ay) * slope;
+        const xb = ax + (y1 - ay) * slope;
+        const [lo, hi] = [Math.min(xa, xb), Math.max(xa, xb)];
+        left[row * (width + 1) + Math.max(0, Math.min(width, Math.floor(lo)))]! += dy;
+        for (
+          let col = Math.max(0, Math.floor(lo));
+          col <= Math.min(width - 1, Math.floor(hi));
+          col++
+        ) {
+          const share =
+            hi - lo < 1e-15
+              ? Math.min(1, Math.max(0, lo - col))
+              : (clampIntegral(hi - col) - clampIntegral(lo - col)) / (hi - lo);
+          coverage[row * width + col]! += dy * share;
+        }
+      }
+    }
+  }
+  for (let row = 0; row < height; row++) {
+    let running = 0;
+    for (let col = width - 1; col >= 0; col--) {
+      running += left[row * (width + 1) + col + 1]!;
+      coverage[row * width + col]! += running;
+    }
+  }
+  return coverage.map((value) => (value < 1e-12 ? 0 : value > 1 ? 1 : value));
+}
+
+function inside(ring: Float64Array, other: Float64Array): boolean {
+  const [x, y] = [ring[0]!, ring[1]!];
+  let result = false;
+  const n = other.length / 2;
+  for (let i = 0, j = n - 1; i < n; j = i++) {
+    const [xi, yi, xj, yj] = [other[2 * i]!, other[2 * i + 1]!, other[2 * j]!, other[2 * j + 1]!];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) result = !result;
+  }
+  return result;
+}
+
+describe('coverageRuns', () => {
+  // Irregular polygons with a hole, placed so that some stick out of the window on any side.
+  function shape(seed: number, width: number, height: number): Float64Array[] {
+    let state = seed;
+    const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const cx = width * (0.1 + 0.8 * next());
+    const cy = height * (0.1 + 0.8 * next());
+    const size = Math.min(width, height) * (0.3 + 0.6 * next());
+    const outer: number[] = [];
+    const hole: number[] = [];
+    for (let k = 0; k < 30; k++) {
+      const angle = (Math.PI * 2 * k) / 30;
+      const radius = size * (k % 2 === 0 ? 1 : 0.5 + 0.3 * next());
+      // Some vertices on pixel corners and edges, where rounding is at its worst.
+      const snap = (value: number) => (k % 5 === 0 ? Math.round(value) : value);
+      outer.push(snap(cx + radius * Math.cos(angle)), snap(cy + radius * Math.sin(angle)));
+      if (k % 6 === 0)
+        hole.push(cx + 0.2 * size * Math.cos(-angle), cy + 0.2 * size * Math.sin(-angle));
+    }
+    return [Float64Array.from(outer), Float64Array.from(hole)];
+  }
+
+  it('gives exactly the fractions of the dense computation, in row-major order', () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const [width, height] = [5 + (seed % 37), 3 + ((seed * 7) % 41)];
+      const rings = shape(seed, width, height);
+      const expected = referenceCoverage(rings, width, height);
+      const { start, end, weight } = coverageRuns(rings, width, height);
+      const dense = new Float64Array(width * height);
+      for (let r = 0; r < start.length; r++) {
+        if (r > 0) expect(start[r]!).toBeGreaterThanOrEqual(end[r - 1]!);
+        expect(end[r]!).toBeGreaterThan(start[r]!);
+        // A run lies within one row.
+        expect(Math.floor(start[r]! / width)).toBe(Math.floor((end[r]! - 1) / width));
+        expect(weight[r]!).toBeGreaterThan(0);
+        dense.fill(weight[r]!, start[r]!, end[r]!);
+      }
+      expect(Array.from(dense)).toEqual(Array.from(expected));
+      expect(Array.from(coverageFractions(rings, width, height))).toEqual(Array.from(expected));
+    }
+  });
+
+  it('gives the statistics computeStats gives on the dense fractions', () => {
+    const stats = ['min', 'max', 'mean', 'count', 'sum', 'std', 'median', 'majority'] as const;
+    for (let seed = 1; seed <= 20; seed++) {
+      const [width, height] = [29, 23];
+      const rings = shape(seed, width, height);
+      const values = Float32Array.from({ length: width * height }, (_, i) =>
+        i % 7 === 0 ? -9999 : i % 5 === 0 ? NaN : ((i * 37) % 101) / 3,
+      );
+      expect(
+        computeStatsOverRuns(values, coverageRuns(rings, width, height), -9999, stats),
+      ).toEqual(computeStats(values, referenceCoverage(rings, width, height), -9999, stats));
     }
   });
 });

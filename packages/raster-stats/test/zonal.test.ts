@@ -133,6 +133,80 @@ describe('zonal statistics on the pandarus fixtures', () => {
     });
   });
 
+  it('reads every pixel type, signed bytes included, with its nodata value', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const gdal = (await import('gdal-async')).default;
+    const square = join(dir, 'square.geojson');
+    writeFileSync(
+      square,
+      JSON.stringify({
+        type: 'FeatureCollection',
+        features: [
+          {
+            type: 'Feature',
+            properties: { id: 1 },
+            geometry: {
+              type: 'Polygon',
+              coordinates: [
+                [
+                  [0, 0],
+                  [4, 0],
+                  [4, 4],
+                  [0, 4],
+                  [0, 0],
+                ],
+              ],
+            },
+          },
+        ],
+      }),
+    );
+    const types: [string, string[], [number, number]][] = [
+      ['Byte', [], [0, 255]],
+      ['Byte', ['PIXELTYPE=SIGNEDBYTE'], [-128, 127]],
+      ['Int16', [], [-32768, 32767]],
+      ['UInt16', [], [0, 65535]],
+      ['Int32', [], [-2147483648, 2147483647]],
+      ['UInt32', [], [0, 4294967295]],
+      ['Float32', [], [-1e30, 1e30]],
+      ['Float64', [], [-1e300, 1e300]],
+    ];
+    for (const [type, options, [low, high]] of types) {
+      const path = join(dir, `${type}-${options.length}.tif`);
+      const dataset = gdal.open(path, 'w', 'GTiff', 4, 4, 1, type, options);
+      dataset.geoTransform = [0, 1, 0, 4, 0, -1];
+      dataset.srs = gdal.SpatialReference.fromEPSG(4326);
+      const band = dataset.bands.get(1);
+      band.noDataValue = high;
+      // Two corners at the type's extremes, one of them nodata; the rest 1..14.
+      const values = Array.from({ length: 16 }, (_, i) => (i === 0 ? low : i === 15 ? high : i));
+      // GDAL 3.6 writes signed bytes as their unsigned bit patterns.
+      band.pixels.write(
+        0,
+        0,
+        4,
+        4,
+        options.length > 0 ? Uint8Array.from(Int8Array.from(values)) : Float64Array.from(values),
+      );
+      dataset.close();
+      const [row] = await collect(
+        zonalStatistics(
+          { path: square, field: 'id' },
+          { path },
+          { stats: ['min', 'max', 'sum', 'count', 'nodata'] },
+        ),
+      );
+      expect(row!.stats, `${type} ${options.join(' ')}`).toEqual({
+        // A float32 band holds -1e30 as the nearest float32; its nodata 1e30 matches likewise.
+        min: type === 'Float32' ? Math.fround(low) : low,
+        max: 14,
+        sum: (type === 'Float32' ? Math.fround(low) : low) + 105,
+        count: 15,
+        nodata: 1,
+      });
+    }
+  });
+
   it('gives nulls and count 0 for features outside the raster', async () => {
     const rows = await collect(
       zonalStatistics({ path: pandarusFixture('big-grid.geojson'), field: 'name' }, range),
