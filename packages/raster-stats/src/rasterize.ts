@@ -141,12 +141,16 @@ const scratch = {
   out: new Int32Array(3 * 1024),
 };
 
+/** Numbers kept per edge by `coverageRuns`. */
+const EDGE = 6;
+
 /** Work buffers of `coverageRuns`, grown as needed and reused (zeroed again after use). */
 const buffers = {
   edges: new Float64Array(1024),
   rowStarts: new Int32Array(1024),
   rowEdges: new Int32Array(4096),
   rowNext: new Int32Array(1024),
+  active: new Int32Array(64),
   partial: new Float64Array(1024),
   left: new Float64Array(1024),
   leftAt: new Int32Array(64),
@@ -290,12 +294,14 @@ export interface CoverageRuns {
  * edge/pixel crossings, not the area. The result views buffers the next call reuses.
  */
 export function coverageRuns(rings: readonly Ring[], width: number, height: number): CoverageRuns {
-  // Edges that cross some row band: [ax, ay, bx, by, sign], in ring order.
+  // Edges that cross some row band, in ring order: [ax, ay, slope (dx per dy), yMin, yMax,
+  // direction (+1 or -1: down or up the rows, times the ring's sign)], each listed under the
+  // row where it starts.
   let edgeCount = 0;
   for (const ring of rings) edgeCount += ring.length / 2;
-  const edges = grown('edges', 5 * edgeCount) as Float64Array;
-  const rowStarts = grown('rowStarts', height + 1) as Int32Array;
-  rowStarts.fill(0, 0, height + 1);
+  const edges = grown('edges', EDGE * edgeCount) as Float64Array;
+  const starting = grown('rowStarts', height + 1) as Int32Array;
+  starting.fill(0, 0, height + 1);
   let kept = 0;
   for (const ring of rings) {
     const sign = ringSign(ring, rings);
@@ -308,55 +314,60 @@ export function coverageRuns(rings: readonly Ring[], width: number, height: numb
       const yMin = Math.max(0, Math.min(ay, by));
       const yMax = Math.min(height, Math.max(ay, by));
       if (yMin >= yMax) continue;
-      edges[5 * kept] = ring[2 * i]!;
-      edges[5 * kept + 1] = ay;
-      edges[5 * kept + 2] = ring[2 * j]!;
-      edges[5 * kept + 3] = by;
-      edges[5 * kept + 4] = sign;
-      kept++;
-      for (let row = Math.floor(yMin); row < yMax; row++) rowStarts[row + 1]!++;
+      const ax = ring[2 * i]!;
+      const e = EDGE * kept++;
+      edges[e] = ax;
+      edges[e + 1] = ay;
+      edges[e + 2] = (ring[2 * j]! - ax) / (by - ay);
+      edges[e + 3] = yMin;
+      edges[e + 4] = yMax;
+      edges[e + 5] = (by > ay ? 1 : -1) * sign;
+      starting[Math.floor(yMin) + 1]!++;
     }
   }
-  // Counting sort of (row, edge) pairs, keeping edge order within a row.
-  for (let row = 0; row < height; row++) rowStarts[row + 1]! += rowStarts[row]!;
-  const rowEdges = grown('rowEdges', rowStarts[height]!) as Int32Array;
+  for (let row = 0; row < height; row++) starting[row + 1]! += starting[row]!;
+  const byStart = grown('rowEdges', kept) as Int32Array;
   const next = grown('rowNext', height) as Int32Array;
-  next.set(rowStarts.subarray(0, height));
-  for (let e = 0; e < kept; e++) {
-    const ay = edges[5 * e + 1]!;
-    const by = edges[5 * e + 3]!;
-    const yMin = Math.max(0, Math.min(ay, by));
-    const yMax = Math.min(height, Math.max(ay, by));
-    for (let row = Math.floor(yMin); row < yMax; row++) rowEdges[next[row]!++] = e;
-  }
-  let mostInRow = 0;
-  for (let row = 0; row < height; row++)
-    mostInRow = Math.max(mostInRow, rowStarts[row + 1]! - rowStarts[row]!);
+  next.set(starting.subarray(0, height));
+  for (let e = 0; e < kept; e++) byStart[next[Math.floor(edges[EDGE * e + 3]!)]!++] = e;
   // Per row: each edge's share of the columns it passes through (`partial`), the dy every
   // column left of index k receives (`left[k]`), and the columns where either changes.
   const partial = grown('partial', width) as Float64Array;
   const left = grown('left', width + 1) as Float64Array;
-  const leftAt = grown('leftAt', mostInRow) as Int32Array;
-  const rangeFrom = grown('rangeFrom', mostInRow) as Int32Array;
-  const rangeTo = grown('rangeTo', mostInRow) as Int32Array;
+  const active = grown('active', kept) as Int32Array;
+  const leftAt = grown('leftAt', kept) as Int32Array;
+  const rangeFrom = grown('rangeFrom', kept) as Int32Array;
+  const rangeTo = grown('rangeTo', kept) as Int32Array;
+  let activeCount = 0;
   let count = 0;
   for (let row = 0; row < height; row++) {
     let lefts = 0;
     let ranges = 0;
     let lo = width;
     let hi = -1;
-    for (let k = rowStarts[row]!; k < rowStarts[row + 1]!; k++) {
-      const e = 5 * rowEdges[k]!;
+    // The edges crossing this row, kept in ring order (the order of summation).
+    for (let k = starting[row]!; k < starting[row + 1]!; k++) {
+      const edge = byStart[k]!;
+      let at = activeCount++;
+      while (at > 0 && active[at - 1]! > edge) {
+        active[at] = active[at - 1]!;
+        at--;
+      }
+      active[at] = edge;
+    }
+    let stillActive = 0;
+    for (let k = 0; k < activeCount; k++) {
+      const e = EDGE * active[k]!;
+      const yMax = edges[e + 4]!;
+      if (yMax > row + 1) active[stillActive++] = active[k]!;
       const ax = edges[e]!;
       const ay = edges[e + 1]!;
-      const bx = edges[e + 2]!;
-      const by = edges[e + 3]!;
-      const y0 = Math.max(0, Math.min(ay, by), row);
-      const y1 = Math.min(height, Math.max(ay, by), row + 1);
+      const slope = edges[e + 2]!;
+      const y0 = Math.max(edges[e + 3]!, row);
+      const y1 = Math.min(yMax, row + 1);
       if (y1 <= y0) continue;
-      const slope = (bx - ax) / (by - ay); // dx per dy
       // The edge inside this row's band, oriented as the edge runs.
-      const dy = (y1 - y0) * (by > ay ? 1 : -1) * edges[e + 4]!;
+      const dy = (y1 - y0) * edges[e + 5]!;
       const xa = ax + (y0 - ay) * slope;
       const xb = ax + (y1 - ay) * slope;
       const xLow = Math.min(xa, xb);
@@ -379,6 +390,7 @@ export function coverageRuns(rings: readonly Ring[], width: number, height: numb
       if (from < lo) lo = from;
       if (to > hi) hi = to;
     }
+    activeCount = stillActive;
     // Both from the right: the `left` indexes, and the columns edges pass through merged into
     // disjoint segments.
     sortDescending(leftAt, lefts, null);
