@@ -4,7 +4,9 @@
 //   matches a library's: @geoworks/<folder>-app), tagged type:lib or
 //   type:app by where it lives, has the build/test/lint/typecheck scripts and a README;
 // - libraries expose one entry point, src/index.ts;
-// - nothing depends on an app, and workspace dependencies have no cycles.
+// - nothing depends on an app, and workspace dependencies have no cycles;
+// - every workspace package a project imports is declared: in "dependencies" when its src/
+//   imports it (what users install), in any dependency field for tests and benchmarks.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +62,37 @@ for (const [name, project] of projects) {
       problems.push(`${project.where}: depends on the app ${dep}; apps are never dependencies`);
   }
   void name;
+}
+
+/** The .ts files under `dir`, recursively (no node_modules, no dist). */
+function sourceFiles(dir) {
+  if (!existsSync(dir)) return [];
+  const files = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...sourceFiles(path));
+    else if (/\.[cm]?ts$/.test(entry.name)) files.push(path);
+  }
+  return files;
+}
+
+const IMPORT = /(?:from\s+|import\s*\(\s*|import\s+)['"](@geoworks\/[^/'"]+)/g;
+for (const [name, { where, pkg }] of projects) {
+  const projectDir = join(root, where);
+  const runtime = new Set(Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies }));
+  const any = new Set([...runtime, ...Object.keys(pkg.devDependencies ?? {})]);
+  for (const file of sourceFiles(projectDir)) {
+    const inSrc = file.startsWith(join(projectDir, 'src') + '/');
+    for (const [, imported] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+      if (imported === name || !projects.has(imported)) continue;
+      if (!(inSrc ? runtime : any).has(imported)) {
+        problems.push(
+          `${where}: ${file.slice(projectDir.length + 1)} imports ${imported}, not in its ${inSrc ? '"dependencies"' : 'dependencies'}`,
+        );
+      }
+    }
+  }
 }
 
 // Cycles, by depth-first search over workspace dependencies.

@@ -22,27 +22,73 @@ interface Node {
 
 const EPS = 1e-10;
 
+function newNode(x: number, y: number, alpha: number): Node {
+  return { x, y, next: null!, prev: null!, neighbour: null, alpha, entry: false, visited: false };
+}
+
+/** The vertices of a closed ring as a circular list. */
 function makeList(ring: Float64Array): Node[] {
   // Closed ring: the last vertex repeats the first.
   const count = ring.length / 2 - 1;
   const nodes: Node[] = [];
-  for (let i = 0; i < count; i++) {
-    nodes.push({
-      x: ring[2 * i]!,
-      y: ring[2 * i + 1]!,
-      next: null!,
-      prev: null!,
-      neighbour: null,
-      alpha: 0,
-      entry: false,
-      visited: false,
-    });
-  }
+  for (let i = 0; i < count; i++) nodes.push(newNode(ring[2 * i]!, ring[2 * i + 1]!, 0));
+  link(nodes);
+  return nodes;
+}
+
+function link(nodes: Node[]): void {
+  const count = nodes.length;
   for (let i = 0; i < count; i++) {
     nodes[i]!.next = nodes[(i + 1) % count]!;
     nodes[i]!.prev = nodes[(i + count - 1) % count]!;
   }
-  return nodes;
+}
+
+/**
+ * The list of a (large) clip ring, holding only the vertices of edges that reach the box: the
+ * rest cannot take part. Clean crossings only ever walk the clip between two crossings
+ * through vertices inside the subject, hence inside its box, whose edges are all kept; the
+ * list jumps over the others. Each kept edge is returned as its start node (its end is the
+ * start's `next`), or null when no edge reaches the box.
+ */
+function makeClipList(
+  ring: Float64Array,
+  minX: number,
+  minY: number,
+  maxX: number,
+  maxY: number,
+): { nodes: Node[]; edges: Node[] } | null {
+  const count = ring.length / 2 - 1;
+  const kept: number[] = [];
+  const needed = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const j = i + 1 === count ? 0 : i + 1;
+    const ax = ring[2 * i]!;
+    const ay = ring[2 * i + 1]!;
+    const bx = ring[2 * j]!;
+    const by = ring[2 * j + 1]!;
+    if (
+      Math.max(ax, bx) < minX ||
+      Math.min(ax, bx) > maxX ||
+      Math.max(ay, by) < minY ||
+      Math.min(ay, by) > maxY
+    )
+      continue;
+    kept.push(i);
+    needed[i] = 1;
+    needed[j] = 1;
+  }
+  if (kept.length === 0) return null;
+  // In ring order, a kept edge's end is the vertex listed right after its start.
+  const nodeOf: Node[] = [];
+  const nodes: Node[] = [];
+  for (let i = 0; i < count; i++) {
+    if (needed[i] === 0) continue;
+    nodeOf[i] = newNode(ring[2 * i]!, ring[2 * i + 1]!, 0);
+    nodes.push(nodeOf[i]!);
+  }
+  link(nodes);
+  return { nodes, edges: kept.map((i) => nodeOf[i]!) };
 }
 
 /** Links an intersection node into its edge (start to end), ordered by position. */
@@ -77,8 +123,7 @@ export function intersectSimplePolygons(
   clip: Float64Array,
 ): Float64Array[] | null {
   const subjectNodes = makeList(subject);
-  const clipNodes = makeList(clip);
-  if (subjectNodes.length < 3 || clipNodes.length < 3) return null;
+  if (subjectNodes.length < 3 || clip.length / 2 - 1 < 3) return null;
   // The subject's box prunes the clip's edges.
   let minX = Infinity;
   let minY = Infinity;
@@ -90,25 +135,24 @@ export function intersectSimplePolygons(
     if (node.y < minY) minY = node.y;
     if (node.y > maxY) maxY = node.y;
   }
-  const clipEdges = clipNodes.filter((start) => {
-    const end = start.next;
-    return !(
-      Math.max(start.x, end.x) < minX ||
-      Math.min(start.x, end.x) > maxX ||
-      Math.max(start.y, end.y) < minY ||
-      Math.min(start.y, end.y) > maxY
-    );
-  });
+  const clipList = makeClipList(clip, minX, minY, maxX, maxY);
+  if (clipList === null) return null; // no clip edge near: containment or disjointness
+  const clipNodes = clipList.nodes;
   let intersections = 0;
-  // Original edges, captured before insertion changes the lists.
-  const subjectEdges = subjectNodes.map((start) => [start, start.next] as const);
-  const clipEdgePairs = clipEdges.map((start) => [start, start.next] as const);
-  for (const [s1, s2] of subjectEdges) {
+  // Original edges, taken before insertion changes the lists.
+  const subjectEnds = subjectNodes.map((start) => start.next);
+  const clipStarts = clipList.edges;
+  const clipEnds = clipStarts.map((start) => start.next);
+  for (let s = 0; s < subjectNodes.length; s++) {
+    const s1 = subjectNodes[s]!;
+    const s2 = subjectEnds[s]!;
     const sMinX = Math.min(s1.x, s2.x);
     const sMaxX = Math.max(s1.x, s2.x);
     const sMinY = Math.min(s1.y, s2.y);
     const sMaxY = Math.max(s1.y, s2.y);
-    for (const [c1, c2] of clipEdgePairs) {
+    for (let c = 0; c < clipStarts.length; c++) {
+      const c1 = clipStarts[c]!;
+      const c2 = clipEnds[c]!;
       if (
         Math.max(c1.x, c2.x) < sMinX ||
         Math.min(c1.x, c2.x) > sMaxX ||
@@ -139,27 +183,10 @@ export function intersectSimplePolygons(
       if (alpha < EPS || alpha > 1 - EPS || beta < EPS || beta > 1 - EPS) return null; // touches at a vertex
       const x = s1.x + alpha * dxs;
       const y = s1.y + alpha * dys;
-      const a: Node = {
-        x,
-        y,
-        next: null!,
-        prev: null!,
-        neighbour: null,
-        alpha,
-        entry: false,
-        visited: false,
-      };
-      const b: Node = {
-        x,
-        y,
-        next: null!,
-        prev: null!,
-        neighbour: a,
-        alpha: beta,
-        entry: false,
-        visited: false,
-      };
+      const a = newNode(x, y, alpha);
+      const b = newNode(x, y, beta);
       a.neighbour = b;
+      b.neighbour = a;
       insertBetween(a, s1, s2);
       insertBetween(b, c1, c2);
       intersections++;

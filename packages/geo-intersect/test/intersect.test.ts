@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DuplicateLabelError, readResultFile } from '@geoworks/geodata';
+import { DatasetNotFoundError, DuplicateLabelError, readResultFile } from '@geoworks/geodata';
 import { pandarusFixture } from '@geoworks/test-fixtures';
 import { intersect, SecondNotPolygonsError, UnsupportedGeometryError } from '../src/index.js';
 
@@ -244,9 +244,27 @@ describe('intersect', () => {
     await expect(
       intersect(grid, { path: lines, field: 'id' }, { outDir: outDir(), cpus: 0 }),
     ).rejects.toThrow(SecondNotPolygonsError);
+    // With workers the second dataset is read in them; its errors keep their class.
+    await expect(
+      intersect(grid, { path: lines, field: 'id' }, { outDir: outDir(), cpus: 1 }),
+    ).rejects.toThrow(SecondNotPolygonsError);
     await expect(
       intersect(grid, { path: lines, field: 'id' }, { outDir: outDir(), cpus: 1 }),
     ).rejects.toThrow('the second dataset must hold Polygon or MultiPolygon geometries');
+    await expect(
+      intersect(
+        grid,
+        { path: pandarusFixture('duplicates.geojson'), field: 'name' },
+        { outDir: outDir(), cpus: 2 },
+      ),
+    ).rejects.toThrow(DuplicateLabelError);
+    await expect(
+      intersect(
+        grid,
+        { path: join(dir, 'no-such.geojson'), field: 'id' },
+        { outDir: outDir(), cpus: 1 },
+      ),
+    ).rejects.toThrow(DatasetNotFoundError);
     await expect(
       intersect({ ...grid, field: 'nom' }, grid, { outDir: outDir(), cpus: 0 }),
     ).rejects.toThrow('grid.geojson has no field "nom"; its fields are: name');

@@ -163,9 +163,12 @@ export class GeoJsonSource implements VectorDataset {
   }
 
   labels(field: string): Label[] {
+    const kind = this.fieldKind(field);
     const labels: Label[] = [];
     const seen = new Map<Label, number>();
-    for (const { index, label } of this.featuresWkb(field)) {
+    // Labels only: no geometry is converted.
+    for (let index = 0; index < this.#features.length; index++) {
+      const label = this.#label(this.#features[index]!, field, kind);
       const previous = seen.get(label);
       if (previous !== undefined)
         throw new DuplicateLabelError(this.path, field, label, previous, index);
