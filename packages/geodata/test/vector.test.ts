@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import gdal from 'gdal-async';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pandarusFixture } from '@geoworks/test-fixtures';
 import {
@@ -107,5 +108,81 @@ describe('the JavaScript GeoJSON reader agrees with GDAL', () => {
     expect(() => openVector(pandarusFixture('grid.geojson')).labels('nom')).toThrow(
       'grid.geojson has no field "nom"; its fields are: name',
     );
+  });
+
+  it('reads every layout of a FeatureCollection alike, each feature parsed on its own', () => {
+    const features = [
+      {
+        type: 'Feature',
+        properties: { name: 'a "quoted" } name ]', note: 'back\\slash {[' },
+        geometry: { type: 'Point', coordinates: [1.5, -2.25] },
+      },
+      {
+        type: 'Feature',
+        properties: { name: 'é ü \u2028 ✓', note: null },
+        geometry: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [0, 0],
+              [1e-7, 0],
+              [1e-7, 3.5e2],
+              [0, 0],
+            ],
+          ],
+        },
+      },
+      { type: 'Feature', properties: { name: 'none', note: '' }, geometry: null },
+    ];
+    const crs = { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::3857' } };
+    const layouts = [
+      JSON.stringify({ type: 'FeatureCollection', crs, features }),
+      JSON.stringify(
+        { features, bbox: [0, 0, 1, 1], name: 'x]}"', crs, type: 'FeatureCollection' },
+        null,
+        2,
+      ),
+      `\n\t{ "crs" :${JSON.stringify(crs)} ,"features":\r\n[ ${features.map((f) => JSON.stringify(f, null, '\t')).join(' ,\n')} ] , "type" : "FeatureCollection"}\n\n`,
+    ];
+    const read = (text: string, name: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      const source = openVector(path);
+      expect(source).toBeInstanceOf(GeoJsonSource);
+      const result = {
+        count: source.featureCount,
+        fields: source.fieldNames,
+        family: source.family,
+        epsg3857: source.srs?.isSame(gdal.SpatialReference.fromEPSG(3857)) ?? false,
+        rows: [...source.featuresWkb('name')].map(({ label, wkb }) => [
+          label,
+          wkb?.toString('hex'),
+        ]),
+      };
+      source.close();
+      return result;
+    };
+    const expected = read(layouts[0]!, 'layout-0.geojson');
+    expect(expected.count).toBe(3);
+    expect(expected.epsg3857).toBe(true);
+    expect(expected.rows.map(([label]) => label)).toEqual(features.map((f) => f.properties.name));
+    expect(expected.rows[2]![1]).toBeUndefined();
+    layouts.forEach((text, i) => expect(read(text, `layout-${i}.geojson`)).toEqual(expected));
+
+    const good = layouts[0]!;
+    for (const [name, text] of [
+      ['truncated', good.slice(0, good.length - 20)],
+      [
+        'unterminated string',
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"a": "b}]}',
+      ],
+      ['missing comma', good.replace('},{"type":"Feature"', '} {"type":"Feature"')],
+      ['trailing garbage', `${good} x`],
+      ['bad feature', '{"type": "FeatureCollection", "features": [{"type": "Feature", nope}]}'],
+    ] as const) {
+      const path = join(dir, `broken-${name.replace(/ /g, '-')}.geojson`);
+      writeFileSync(path, text);
+      expect(() => openVector(path), name).toThrow(NotAVectorDatasetError);
+    }
   });
 });
