@@ -4,13 +4,11 @@ import { Accounts } from '@geoworks/accounts';
 import { BUILT_IN_MODES, CalcEngine, type CalculationMode } from '@geoworks/calc-engine';
 import { createMailer } from '@geoworks/mailer';
 import {
-  createApp,
   createLogger,
-  errorHandler,
-  listen,
   loadConfig,
   mailTransportOptions,
-  notFoundHandler,
+  serveApp,
+  withServiceDataDir,
   type Logger,
   type ServerHandle,
 } from '@geoworks/service-kit';
@@ -32,10 +30,7 @@ export interface StartOptions {
 export async function start(
   options: StartOptions = {},
 ): Promise<ServerHandle & { engine: CalcEngine; accounts: Accounts }> {
-  const env = { ...(options.env ?? process.env) };
-  if (env.CALC_SERVER_DATA_DIR === undefined && env.GEOWORKS_DATA_DIR !== undefined) {
-    env.CALC_SERVER_DATA_DIR = join(env.GEOWORKS_DATA_DIR, 'calc-server');
-  }
+  const env = withServiceDataDir(options.env ?? process.env, 'CALC_SERVER_DATA_DIR', 'calc-server');
   const config = loadConfig(configSchema, env);
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'calc-server' });
   const incomingDir = join(config.dataDir, 'incoming');
@@ -59,33 +54,29 @@ export async function start(
     publicUrl: (config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/$/, ''),
   });
   const auth = accountsAuth(accounts);
-  const app = createApp({ logger, corsOrigins: ['*'] });
-  app.use(resolveActor(auth, config.lockdown));
-  app.use(
-    calcRoutes({
-      engine,
-      auth,
-      mode: config.mode,
-      lockdown: config.lockdown,
-      defaultUser: config.defaultUser,
-      incomingDir,
-      dataDir: config.dataDir,
-      maxUploadBytes: config.maxUpload,
-    }).router,
-  );
-  // OpenQuake's error bodies are JSON {"error": message}.
-  const format = (_error: unknown, _status: number, _req: unknown, view: { message: string }) => ({
-    body: { error: view.message },
-  });
-  app.use(notFoundHandler(), errorHandler({ logger, format }));
-  const handle = await listen(app, {
+  const handle = await serveApp({
+    logger,
     port: config.port,
     host: config.host,
-    logger,
     requestTimeoutMs: 0,
+    corsOrigins: ['*'],
+    handlers: [
+      resolveActor(auth, config.lockdown),
+      calcRoutes({
+        engine,
+        auth,
+        mode: config.mode,
+        lockdown: config.lockdown,
+        defaultUser: config.defaultUser,
+        incomingDir,
+        dataDir: config.dataDir,
+        maxUploadBytes: config.maxUpload,
+      }).router,
+    ],
+    // OpenQuake's error bodies are JSON {"error": message}.
+    formatError: (_error, _status, _req, view) => ({ body: { error: view.message } }),
+    closers: [() => engine.close(), () => accounts.close()],
   });
-  handle.onStop(() => engine.close());
-  handle.onStop(() => accounts.close());
   logger.info(
     { url: handle.url, dataDir: config.dataDir, mode: config.mode, lockdown: config.lockdown },
     'calc-server ready',

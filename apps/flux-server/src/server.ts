@@ -1,11 +1,8 @@
 import { databasePath, FluxApi, FluxStore } from '@geoworks/flux-loader';
 import {
-  createApp,
   createLogger,
-  errorHandler,
-  listen,
   loadConfig,
-  notFoundHandler,
+  serveApp,
   type Logger,
   type ServerHandle,
 } from '@geoworks/service-kit';
@@ -28,18 +25,15 @@ export async function start(
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'flux-server' });
   const database = databasePath(env, config.database);
   const store = FluxStore.open(database, { maxQueryValues: config.maxAggregateValues });
-  const routes = fluxRoutes(new FluxApi(store));
-  const app = createApp({ logger, corsOrigins: config.corsOrigins });
-  app.use(routes.router);
-  app.use(notFoundHandler(), errorHandler({ logger, format: formatError }));
-  let handle: ServerHandle;
-  try {
-    handle = await listen(app, { port: config.port, host: config.host, logger });
-  } catch (error) {
-    store.close();
-    throw error;
-  }
-  handle.onStop(() => store.close());
+  const handle = await serveApp({
+    logger,
+    port: config.port,
+    host: config.host,
+    corsOrigins: config.corsOrigins,
+    handlers: [fluxRoutes(new FluxApi(store)).router],
+    formatError,
+    closers: [() => store.close()],
+  });
   logger.info({ url: handle.url, database }, 'flux-server ready');
   return Object.assign(handle, { store });
 }

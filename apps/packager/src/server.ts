@@ -5,13 +5,11 @@ import { createMailer } from '@geoworks/mailer';
 import { loadDwcSettings, loadEmailTemplates, Packager } from '@geoworks/packager';
 import {
   ConfigError,
-  createApp,
   createLogger,
-  errorHandler,
-  listen,
   loadConfig,
   mailTransportOptions,
-  notFoundHandler,
+  serveApp,
+  withServiceDataDir,
   type Logger,
   type ServerHandle,
 } from '@geoworks/service-kit';
@@ -29,10 +27,7 @@ export interface StartOptions {
 export async function start(
   options: StartOptions = {},
 ): Promise<ServerHandle & { packager: Packager; secret: string }> {
-  const env = { ...(options.env ?? process.env) };
-  if (env.PACKAGER_DATA_DIR === undefined && env.GEOWORKS_DATA_DIR !== undefined) {
-    env.PACKAGER_DATA_DIR = join(env.GEOWORKS_DATA_DIR, 'packager');
-  }
+  const env = withServiceDataDir(options.env ?? process.env, 'PACKAGER_DATA_DIR', 'packager');
   const config = loadConfig(configSchema, env);
   const production = env.NODE_ENV === 'production';
   const problems = [];
@@ -98,25 +93,17 @@ export async function start(
     dwc: await loadDwcSettings(config.dwcConfig),
     logger,
   });
-  const app = createApp({ logger, bodyLimitBytes: 2 * 1024 * 1024 });
-  app.use(packagerRoutes({ packager, secret }).router);
-  app.use(notFoundHandler(), errorHandler({ logger, format: formatError }));
-  let handle: ServerHandle;
-  try {
-    handle = await listen(app, {
-      port: config.port,
-      host: config.host,
-      logger,
-      requestTimeoutMs: 0,
-    });
-  } catch (error) {
-    await packager.close();
-    mailer.close();
-    throw error;
-  }
+  const handle = await serveApp({
+    logger,
+    port: config.port,
+    host: config.host,
+    requestTimeoutMs: 0,
+    bodyLimitBytes: 2 * 1024 * 1024,
+    handlers: [packagerRoutes({ packager, secret }).router],
+    formatError,
+    closers: [() => mailer.close(), () => packager.close({ graceMs: 10_000 })],
+  });
   publicUrl ??= `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : hostForUrl(config.host)}:${handle.port}/`;
-  handle.onStop(() => mailer.close());
-  handle.onStop(() => packager.close({ graceMs: 10_000 }));
   logger.info(
     { url: handle.url, publicUrl, dataDir: config.dataDir, mail: mailer.transport },
     'packager ready',

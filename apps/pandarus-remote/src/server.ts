@@ -1,12 +1,9 @@
-import { join } from 'node:path';
 import { PandarusService } from '@geoworks/pandarus-service';
 import {
-  createApp,
   createLogger,
-  errorHandler,
-  listen,
   loadConfig,
-  notFoundHandler,
+  serveApp,
+  withServiceDataDir,
   type Logger,
   type ServerHandle,
 } from '@geoworks/service-kit';
@@ -29,11 +26,11 @@ export interface StartOptions {
 export async function start(
   options: StartOptions = {},
 ): Promise<ServerHandle & { service: PandarusService }> {
-  const env = { ...(options.env ?? process.env) };
-  // Under `npm start` every service shares one data directory, each in its own folder.
-  if (env.PANDARUS_REMOTE_DATA_DIR === undefined && env.GEOWORKS_DATA_DIR !== undefined) {
-    env.PANDARUS_REMOTE_DATA_DIR = join(env.GEOWORKS_DATA_DIR, 'pandarus-remote');
-  }
+  const env = withServiceDataDir(
+    options.env ?? process.env,
+    'PANDARUS_REMOTE_DATA_DIR',
+    'pandarus-remote',
+  );
   const config = loadConfig(configSchema, env);
   const logger =
     options.logger ?? createLogger({ level: config.logLevel, name: 'pandarus-remote' });
@@ -49,21 +46,19 @@ export async function start(
       : { redis: { url: config.redisUrl, namespace: 'pandarus-remote' } }),
     logger,
   });
-  const app = createApp({ logger });
-  app.use(pandarusRoutes(service, { maxUploadBytes: config.maxUpload }).router);
-  // Plain-text errors, as the Flask original answers (clients look at the status code only).
-  const format = (_error: unknown, _status: number, _req: unknown, view: { message: string }) => ({
-    body: `${view.message}\n`,
-    contentType: 'text/plain; charset=utf-8',
-  });
-  app.use(notFoundHandler(), errorHandler({ logger, format }));
-  const handle = await listen(app, {
+  const handle = await serveApp({
+    logger,
     port: config.port,
     host: config.host,
-    logger,
     requestTimeoutMs: 0,
+    handlers: [pandarusRoutes(service, { maxUploadBytes: config.maxUpload }).router],
+    // Plain-text errors, as the Flask original answers (clients look at the status code only).
+    formatError: (_error, _status, _req, view) => ({
+      body: `${view.message}\n`,
+      contentType: 'text/plain; charset=utf-8',
+    }),
+    closers: [() => service.close()],
   });
-  handle.onStop(() => service.close());
   logger.info({ url: handle.url, dataDir: config.dataDir }, 'pandarus-remote ready');
   return Object.assign(handle, { service });
 }

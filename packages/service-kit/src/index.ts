@@ -54,4 +54,6 @@ export type {
   RouteSpec,
 } from './openapi.js';
 export { createApp } from './app.js';
+export { serveApp, withServiceDataDir } from './serve.js';
+export type { ServeAppOptions } from './serve.js';
 export type { CreateAppOptions } from './app.js';

@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { createApp, type CreateAppOptions } from './app.js';
+import { errorHandler, notFoundHandler, type ErrorFormatter } from './http-errors.js';
+import { listen, type Closer, type ListenOptions, type ServerHandle } from './listen.js';
+
+export interface ServeAppOptions
+  extends Omit<CreateAppOptions, 'logger'>, Omit<ListenOptions, 'logger'> {
+  logger: Logger;
+  /** The service's middleware and routers, mounted in this order. */
+  handlers: readonly RequestHandler[];
+  /** How errors look on the wire; default the JSON error object (see `errorHandler`). */
+  formatError?: ErrorFormatter;
+  /**
+   * What the service opened (queues, databases, mailers): released when the server stops, the
+   * last first, and at once when the server cannot listen (a port in use), so that a failed
+   * start leaves nothing running.
+   */
+  closers?: readonly Closer[];
+}
+
+/**
+ * What every service's start does once its resources are open: `createApp`, the handlers,
+ * `notFoundHandler` and `errorHandler`, then `listen`, with the closers tied to `stop()`.
+ */
+export async function serveApp(options: ServeAppOptions): Promise<ServerHandle> {
+  const { logger, handlers, formatError, closers = [] } = options;
+  const app = createApp({
+    logger,
+    ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
+    ...(options.corsOrigins === undefined ? {} : { corsOrigins: options.corsOrigins }),
+  });
+  for (const handler of handlers) app.use(handler);
+  app.use(
+    notFoundHandler(),
+    errorHandler({ logger, ...(formatError === undefined ? {} : { format: formatError }) }),
+  );
+  let handle: ServerHandle;
+  try {
+    handle = await listen(app, {
+      port: options.port,
+      logger,
+      ...(options.host === undefined ? {} : { host: options.host }),
+      ...(options.stopTimeoutMs === undefined ? {} : { stopTimeoutMs: options.stopTimeoutMs }),
+      ...(options.requestTimeoutMs === undefined
+        ? {}
+        : { requestTimeoutMs: options.requestTimeoutMs }),
+    });
+  } catch (error) {
+    for (const closer of [...closers].reverse()) {
+      try {
+        await closer();
+      } catch (closeError) {
+        logger.error({ err: closeError }, 'a shutdown step failed after a failed start');
+      }
+    }
+    throw error;
+  }
+  for (const closer of closers) handle.onStop(closer);
+  return handle;
+}
+
+/**
+ * `env` with `variable` (a service's data directory) defaulted to `<GEOWORKS_DATA_DIR>/<folder>`:
+ * under `npm start` every service shares one data directory, each in its own folder.
+ */
+export function withServiceDataDir(
+  env: NodeJS.ProcessEnv,
+  variable: string,
+  folder: string,
+): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  if (copy[variable] === undefined && copy.GEOWORKS_DATA_DIR !== undefined) {
+    copy[variable] = join(copy.GEOWORKS_DATA_DIR, folder);
+  }
+  return copy;
+}
