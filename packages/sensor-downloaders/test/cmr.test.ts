@@ -387,6 +387,54 @@ describe('Cmr downloads', () => {
     );
   });
 
+  it('falls back from a refused token to the cookie flow when it has the password, once', async () => {
+    const server = await fake({ count: 3, refuseTokens: true });
+    const api = cmr(server, withPassword(server));
+    const scenes = await firstScenes(api, 2);
+    const dir = outdir();
+    for (const scene of scenes) {
+      const result = await scene.downloader().download(dir);
+      expect(result.ok).toBe(true);
+      expect(md5(result.outFiles[0]!)).toBe(server.granuleByFile(scene.sceneId)!.file.md5);
+    }
+    // The token was tried on the first download only (asked again once after its 401, as an
+    // expired one would be: Earthdata Login gives the same live token); then one DAAC session
+    // served both downloads.
+    const bearers = server.requests.filter(
+      (request) => request.host === 'data' && request.headers.authorization?.startsWith('Bearer'),
+    );
+    expect(bearers.map((request) => request.headers.authorization)).toEqual([
+      'Bearer EDL-token-1',
+      'Bearer EDL-token-1',
+    ]);
+    expect(server.state.tokensIssued).toBe(1);
+    expect(bearers.every((request) => request.url.includes(scenes[0]!.sceneId))).toBe(true);
+    expect(server.state.sessionsCreated).toBe(1);
+    // Besides the one-byte request that logs in, one transfer per file.
+    const transfers = server.requests.filter(
+      (request) => request.host === 'signed' && request.headers.range !== 'bytes=0-0',
+    );
+    expect(transfers).toHaveLength(2);
+    expect(server.state.basicSentOutsideUrs).toBe(false);
+    expect(server.state.signedHostSawAuthorization).toBe(false);
+  });
+
+  it('fails clearly when a DAAC refuses the token and there is no password to fall back on', async () => {
+    const server = await fake({ count: 1, refuseTokens: true });
+    const minted = (await (
+      await fetch(`${server.ursUrl}/api/users/find_or_create_token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('user:pass').toString('base64')}` },
+      })
+    ).json()) as { access_token: string };
+    const [scene] = await firstScenes(cmr(server, { token: minted.access_token }));
+    const refused = scene!.downloader().download(outdir());
+    await expect(refused).rejects.toThrow(DownloadError);
+    await expect(refused).rejects.toThrow(/401/);
+    expect(server.state.sessionsCreated).toBe(0);
+    expect(server.state.signedDownloads).toBe(0);
+  });
+
   it('renews the token once it expired (TTL), and after expireTokens()', async () => {
     const server = await fake({ count: 3, tokenTtlMs: 300 });
     const api = cmr(server, withPassword(server));

@@ -33,8 +33,9 @@
  *   fallback when a token download is refused and username/password are known, for DAACs that
  *   only speak the OAuth redirect) asks the data URL, follows the 302 to `{ursUrl}/oauth/authorize`
  *   with HTTP Basic sent to the URS host only, and back with a cookie jar; the DAAC's session
- *   cookie then opens every later request. A refused download in the cookie flow logs in again
- *   once (session expired).
+ *   cookie then opens every later request. After such a fallback, later downloads from that data
+ *   host start with cookies. A refused download in the cookie flow logs in again once (session
+ *   expired).
  * - `granule_size` (MB) gives `scene.size`, but it is rounded metadata and covers every data link
  *   together, so it is not passed as the expected size of a file (the integrity check would
  *   reject correct files).
@@ -447,7 +448,11 @@ export class Cmr extends SensorApi {
 
   #scene(entry: CmrEntry, platformName: string): Scene {
     const scene = parseEntry(entry, platformName);
-    return new Scene(scene, (found, options) => new CmrDownloader(found, this.#access, options));
+    return new Scene(
+      scene,
+      (found, options) =>
+        new CmrDownloader(found, this.#access.forUrls(found.downloadLinks), options),
+    );
   }
 }
 
@@ -783,8 +788,10 @@ interface DownloadAccess {
   readonly client: HttpClient;
   /** Makes the client able to fetch these URLs (the cookie flow logs in once per host). */
   prepare(urls: string[], signal: AbortSignal | undefined): Promise<void>;
-  /** After a refused download: the access to try once more, or undefined for none. */
-  retryAfterRefusal(): DownloadAccess | undefined;
+  /** After a refused download of `urls`: the access to try once more, or undefined for none. */
+  retryAfterRefusal(urls: readonly string[]): DownloadAccess | undefined;
+  /** The access to start a download of `urls` with. */
+  forUrls(urls: readonly string[]): DownloadAccess;
 }
 
 class AnonymousAccess implements DownloadAccess {
@@ -793,6 +800,9 @@ class AnonymousAccess implements DownloadAccess {
   retryAfterRefusal(): undefined {
     return undefined;
   }
+  forUrls(): DownloadAccess {
+    return this;
+  }
 }
 
 /** Bearer token to the data hosts (never to the signed hosts they redirect to). */
@@ -800,6 +810,8 @@ class TokenAccess implements DownloadAccess {
   readonly client: HttpClient;
   readonly #cookie: (() => DownloadAccess) | undefined;
   #fallback: DownloadAccess | undefined;
+  /** Data hosts that refused the token (some DAACs take no bearer tokens): cookies there. */
+  readonly #refusingOrigins = new Set<string>();
 
   constructor(client: HttpClient, cookie: (() => DownloadAccess) | undefined) {
     this.client = client;
@@ -808,9 +820,15 @@ class TokenAccess implements DownloadAccess {
 
   async prepare(): Promise<void> {}
 
-  retryAfterRefusal(): DownloadAccess | undefined {
+  retryAfterRefusal(urls: readonly string[]): DownloadAccess | undefined {
     if (this.#cookie === undefined) return undefined;
+    for (const url of urls) this.#refusingOrigins.add(new URL(url).origin);
     return (this.#fallback ??= this.#cookie());
+  }
+
+  forUrls(urls: readonly string[]): DownloadAccess {
+    const refusing = urls.some((url) => this.#refusingOrigins.has(new URL(url).origin));
+    return refusing && this.#fallback !== undefined ? this.#fallback : this;
   }
 }
 
@@ -846,6 +864,10 @@ class CookieAccess implements DownloadAccess {
   retryAfterRefusal(): DownloadAccess {
     // The DAAC session may have expired: log in again on the next prepare.
     this.#sessions.clear();
+    return this;
+  }
+
+  forUrls(): DownloadAccess {
     return this;
   }
 
@@ -936,7 +958,7 @@ class CmrDownloader extends Downloader {
     } catch (caught) {
       let error = caught as Error;
       if (refused(error) && !this.#retry) {
-        const fallback = this.#access.retryAfterRefusal();
+        const fallback = this.#access.retryAfterRefusal(this.scene.downloadLinks);
         if (fallback !== undefined) {
           const retry = new CmrDownloader(this.scene, fallback, this.options, true);
           retry.on('progress', (progress) => this.emit('progress', progress));

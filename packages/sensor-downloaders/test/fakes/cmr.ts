@@ -58,7 +58,8 @@
  *
  * ## Data host (TEA): `GET|HEAD <dataUrl>/<granule.path>`
  * - `Authorization: Bearer <live token>` → 307 `Location: <signedUrl>/<granule.path>?X-Amz-...&X-Amz-Signature=<hex>`.
- *   Unknown/expired bearer token → 401 `{"error":"invalid_token",...}`.
+ *   Unknown/expired bearer token → 401 `{"error":"invalid_token",...}`; with `refuseTokens`,
+ *   every bearer token → 401 `{"error":"invalid_token","error_description":"Bearer tokens are not accepted here"}`.
  * - Cookie `daac_session=<valid>` (no Authorization) → the same 307.
  * - Otherwise → 302 `Location: <ursUrl>/oauth/authorize?client_id=fake&response_type=code&redirect_uri=<dataUrl>/login&state=<original path, URL-encoded>`.
  * - Basic auth sent here → `state.basicSentOutsideUrs = true`, and it is ignored (→ the 302).
@@ -147,6 +148,11 @@ export interface CmrFakeOptions extends MakeCmrGranulesOptions {
   tokenTtlMs?: number;
   /** Signed URL lifetime (default 1 hour). */
   signedUrlTtlMs?: number;
+  /**
+   * A DAAC that does not take EDL bearer tokens (hosts not behind TEA): any `Authorization:
+   * Bearer` on the data host gets 401 `{"error":"invalid_token"}`; only the cookie flow works.
+   */
+  refuseTokens?: boolean;
 }
 
 export interface CmrFakeState {
@@ -469,6 +475,12 @@ export async function startCmrFake(options: CmrFakeOptions = {}): Promise<CmrFak
       }
       state.searchRequests++;
       const token = bearer(req);
+      if (token !== undefined && options.refuseTokens === true) {
+        return sendJson(res, 401, {
+          error: 'invalid_token',
+          error_description: 'Bearer tokens are not accepted here',
+        });
+      }
       if (token !== undefined) {
         const status = tokenState(token);
         if (status === 'unknown') return sendJson(res, 401, { errors: ['Token does not exist'] });
@@ -767,6 +779,12 @@ export async function startCmrFake(options: CmrFakeOptions = {}): Promise<CmrFak
       if (granule === undefined) return sendText(res, 404, 'Not Found');
       const token = bearer(req);
       let authorized = false;
+      if (token !== undefined && options.refuseTokens === true) {
+        return sendJson(res, 401, {
+          error: 'invalid_token',
+          error_description: 'Bearer tokens are not accepted here',
+        });
+      }
       if (token !== undefined) {
         const status = tokenState(token);
         if (status !== 'live')
