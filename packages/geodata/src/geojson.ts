@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import gdal from 'gdal-async';
+import { JsonArraySplitter, JsonSplitError } from '@geoworks/json-split';
 import { DuplicateLabelError, MissingFieldError, NotAVectorDatasetError } from './errors.js';
 import {
   toLabel,
@@ -14,6 +15,8 @@ import {
 
 /** GeoJSON files up to this size are parsed in JavaScript; larger ones go to GDAL (streaming). */
 const MAX_BYTES = 64 * 1024 * 1024;
+/** How much of the file each step of the feature splitting takes. */
+const SPLIT_CHUNK_BYTES = 1024 * 1024;
 
 interface GeoJsonFeature {
   type?: unknown;
@@ -39,9 +42,9 @@ interface CompactFeature {
 /**
  * A GeoJSON FeatureCollection parsed in JavaScript and turned into WKB directly: about ten
  * times faster than GDAL's driver, which scans the file once for its schema and parses it
- * again feature by feature. Each feature is parsed on its own and only its properties and WKB
- * are kept: a tree of the whole file (hundreds of MB for 60 MB of text, surviving to be copied
- * by the collector) never exists. Field types and labels follow GDAL's rules (integers stay
+ * again feature by feature. Features are split out (`@geoworks/json-split`) and parsed a
+ * megabyte at a time, and only their properties and WKB are kept: a tree of the whole file
+ * (hundreds of MB for 60 MB of text, surviving to be copied by the collector) never exists. Field types and labels follow GDAL's rules (integers stay
  * integers; a field mixing kinds is a string field).
  */
 export class GeoJsonSource implements VectorDataset {
@@ -84,38 +87,37 @@ export class GeoJsonSource implements VectorDataset {
   static open(path: string): VectorDataset {
     const invalid = (error: unknown) =>
       new NotAVectorDatasetError(path, `not valid JSON (${(error as Error).message})`);
-    const text = readFileSync(path, 'utf8');
-    let collection: SplitCollection | null;
+    const bytes = readFileSync(path);
+    // The features are split out a megabyte at a time and each run parsed, kept as properties
+    // and WKB, and dropped young: no tree of the whole file.
+    const splitter = new JsonArraySplitter({ path: ['features'] });
+    const features: CompactFeature[] = [];
     try {
-      collection = splitCollection(text);
+      for (let at = 0; at < bytes.length; at += SPLIT_CHUNK_BYTES) {
+        for (const feature of splitter.push(bytes.subarray(at, at + SPLIT_CHUNK_BYTES)))
+          features.push(compact(feature as GeoJsonFeature));
+      }
     } catch (error) {
-      throw invalid(error);
+      if (!(error instanceof JsonSplitError)) throw error;
+      throw error.problem === 'not-json'
+        ? invalid(error.cause)
+        : new NotAVectorDatasetError(path, error.message);
     }
-    if (collection !== null && collection.members['type'] === 'FeatureCollection') {
-      const { members, bounds } = collection;
-      const features: CompactFeature[] = [];
+    const { document } = splitter.end();
+    if (document?.['type'] === 'FeatureCollection' && Array.isArray(document['features'])) {
+      return new GeoJsonSource(path, features, document['crs']);
+    }
+    if (document?.['type'] === 'Feature') {
+      return new GeoJsonSource(path, [compact(document as GeoJsonFeature)], document['crs']);
+    }
+    if (document === undefined) {
+      // Not a whole JSON object: JSON.parse says what is wrong with it.
       try {
-        for (let k = 0; k < bounds.length; k += 2)
-          features.push(compact(JSON.parse(text.slice(bounds[k], bounds[k + 1]))));
+        JSON.parse(bytes.toString('utf8'));
       } catch (error) {
         throw invalid(error);
       }
-      return new GeoJsonSource(path, features, members['crs']);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw invalid(error);
-    }
-    const root = parsed as { type?: unknown; features?: unknown; crs?: unknown };
-    if (root === null || typeof root !== 'object')
-      throw new NotAVectorDatasetError(path, 'not a GeoJSON object');
-    if (root.type === 'FeatureCollection' && Array.isArray(root.features)) {
-      return new GeoJsonSource(path, (root.features as GeoJsonFeature[]).map(compact), root.crs);
-    }
-    if (root.type === 'Feature')
-      return new GeoJsonSource(path, [compact(root as GeoJsonFeature)], root.crs);
     throw new NotAVectorDatasetError(
       path,
       'a GeoJSON file must hold a FeatureCollection or a Feature',
@@ -273,130 +275,6 @@ function compact(feature: GeoJsonFeature): CompactFeature {
     type: present ? String(geometry.type) : null,
     wkb: geometryWkb(geometry),
   };
-}
-
-// ---- Splitting a FeatureCollection without parsing it whole -----------------------------------
-
-interface SplitCollection {
-  /** The top-level members but `features`, parsed. */
-  members: Record<string, unknown>;
-  /** Where each element of `features` lies in the text: start, end, start, end... */
-  bounds: number[];
-}
-
-const QUOTE = 34;
-const BACKSLASH = 92;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const COMMA = 44;
-const COLON = 58;
-
-function isSpace(code: number): boolean {
-  return code === 32 || code === 10 || code === 13 || code === 9;
-}
-
-function skipSpace(text: string, at: number): number {
-  while (at < text.length && isSpace(text.charCodeAt(at))) at++;
-  return at;
-}
-
-function unexpected(text: string, at: number): SyntaxError {
-  return new SyntaxError(
-    at >= text.length
-      ? 'Unexpected end of JSON input'
-      : `Unexpected ${JSON.stringify(text[at])} at position ${at}`,
-  );
-}
-
-/** The end of the string starting at `at` (a quote). */
-function skipString(text: string, at: number): number {
-  for (let i = at + 1; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === BACKSLASH) i++;
-    else if (code === QUOTE) return i + 1;
-  }
-  throw unexpected(text, text.length);
-}
-
-/** The end of the JSON value starting at `at` (checked by JSON.parse afterwards). */
-function skipValue(text: string, at: number): number {
-  const first = text.charCodeAt(at);
-  if (first === QUOTE) return skipString(text, at);
-  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
-    let depth = 0;
-    for (let i = at; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (code === QUOTE) i = skipString(text, i) - 1;
-      else if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++;
-      else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
-        if (--depth === 0) return i + 1;
-      }
-    }
-    throw unexpected(text, text.length);
-  }
-  let i = at;
-  while (i < text.length) {
-    const code = text.charCodeAt(i);
-    if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || isSpace(code)) break;
-    i++;
-  }
-  if (i === at) throw unexpected(text, at);
-  return i;
-}
-
-/**
- * The top-level object's members, parsed, and where the elements of its `features` array lie;
- * null when the text is not an object with a `features` array (it is then parsed whole).
- * Structural errors throw a SyntaxError, as JSON.parse would.
- */
-function splitCollection(text: string): SplitCollection | null {
-  let at = skipSpace(text, 0);
-  if (text.charCodeAt(at) !== OPEN_BRACE) return null;
-  const members: Record<string, unknown> = {};
-  let bounds: number[] | null = null;
-  at = skipSpace(text, at + 1);
-  if (text.charCodeAt(at) === CLOSE_BRACE) return null;
-  for (;;) {
-    if (text.charCodeAt(at) !== QUOTE) throw unexpected(text, at);
-    const keyEnd = skipString(text, at);
-    const key = JSON.parse(text.slice(at, keyEnd)) as string;
-    at = skipSpace(text, keyEnd);
-    if (text.charCodeAt(at) !== COLON) throw unexpected(text, at);
-    at = skipSpace(text, at + 1);
-    if (key === 'features' && text.charCodeAt(at) === OPEN_BRACKET) {
-      bounds = [];
-      at = skipSpace(text, at + 1);
-      if (text.charCodeAt(at) === CLOSE_BRACKET) at++;
-      else {
-        for (;;) {
-          const end = skipValue(text, at);
-          bounds.push(at, end);
-          at = skipSpace(text, end);
-          const code = text.charCodeAt(at);
-          if (code === CLOSE_BRACKET) {
-            at++;
-            break;
-          }
-          if (code !== COMMA) throw unexpected(text, at);
-          at = skipSpace(text, at + 1);
-        }
-      }
-    } else {
-      const end = skipValue(text, at);
-      members[key] = JSON.parse(text.slice(at, end));
-      if (key === 'features') bounds = null;
-      at = end;
-    }
-    at = skipSpace(text, at);
-    const code = text.charCodeAt(at);
-    if (code === CLOSE_BRACE) break;
-    if (code !== COMMA) throw unexpected(text, at);
-    at = skipSpace(text, at + 1);
-  }
-  if (skipSpace(text, at + 1) !== text.length) throw unexpected(text, skipSpace(text, at + 1));
-  return bounds === null ? null : { members, bounds };
 }
 
 // ---- GeoJSON geometry to WKB (little endian, 2D) ---------------------------------------------

@@ -1,7 +1,7 @@
 import { AbortedError } from '@geoworks/errors';
+import { JsonArraySplitter, JsonSplitError } from '@geoworks/json-split';
 import { CkanError, DownloadTooLargeError } from './errors.js';
 import { backOff, readText, requestSameHost, type AllowedHosts } from './http.js';
-import { RecordSplitter } from './json-records.js';
 import { ReadAhead } from './read-ahead.js';
 
 /** A datastore column, as `datastore_search` lists it in `result.fields`. */
@@ -360,11 +360,14 @@ class SearchCall {
     }
     if (body === undefined)
       throw new CkanError(`${host} answered without a body`, { transient: true });
-    const splitter = new RecordSplitter(this.settings.maxMetadataBytes);
+    const splitter = new JsonArraySplitter({
+      path: ['result', 'records'],
+      maxSkeletonBytes: this.settings.maxMetadataBytes,
+    });
     for (;;) {
       const chunk = await body.take(PARSE_BATCH_BYTES);
       if (chunk === undefined) break;
-      const records = splitter.push(chunk);
+      const records = asCkanError(() => splitter.push(chunk), this.settings.maxMetadataBytes);
       if (records.length > 0) yield records;
     }
     const { document, text } = splitter.end();
@@ -385,6 +388,22 @@ class SearchCall {
       });
     }
     return envelope.result as SearchResult;
+  }
+}
+
+/** The record splitter's refusals as CKAN errors (none of them passes with a retry). */
+function asCkanError<T>(step: () => T, maxMetadataBytes: number): T {
+  try {
+    return step();
+  } catch (error) {
+    if (!(error instanceof JsonSplitError)) throw error;
+    const message =
+      error.problem === 'scalar-element'
+        ? 'CKAN answered a record that is not an object'
+        : error.problem === 'not-json'
+          ? `CKAN answered records that are not JSON: ${(error.cause as Error).message}`
+          : `CKAN's answer holds more than ${maxMetadataBytes} bytes besides its records`;
+    throw new CkanError(message, { transient: false }, { cause: error });
   }
 }
 
