@@ -15,8 +15,8 @@ import {
 
 /** GeoJSON files up to this size are parsed in JavaScript; larger ones go to GDAL (streaming). */
 const MAX_BYTES = 64 * 1024 * 1024;
-/** How much of the file each step of the feature splitting takes. */
-const SPLIT_CHUNK_BYTES = 1024 * 1024;
+/** How much of the file each step of the feature splitting takes: small runs of features die young. */
+const SPLIT_CHUNK_BYTES = 64 * 1024;
 
 interface GeoJsonFeature {
   type?: unknown;
@@ -43,7 +43,7 @@ interface CompactFeature {
  * A GeoJSON FeatureCollection parsed in JavaScript and turned into WKB directly: about ten
  * times faster than GDAL's driver, which scans the file once for its schema and parses it
  * again feature by feature. Features are split out (`@geoworks/json-split`) and parsed a
- * megabyte at a time, and only their properties and WKB are kept: a tree of the whole file
+ * 64 KiB at a time, and only their properties and WKB are kept: a tree of the whole file
  * (hundreds of MB for 60 MB of text, surviving to be copied by the collector) never exists. Field types and labels follow GDAL's rules (integers stay
  * integers; a field mixing kinds is a string field).
  */
@@ -88,7 +88,7 @@ export class GeoJsonSource implements VectorDataset {
     const invalid = (error: unknown) =>
       new NotAVectorDatasetError(path, `not valid JSON (${(error as Error).message})`);
     const bytes = readFileSync(path);
-    // The features are split out a megabyte at a time and each run parsed, kept as properties
+    // The features are split out 64 KiB at a time and each run parsed, kept as properties
     // and WKB, and dropped young: no tree of the whole file.
     const splitter = new JsonArraySplitter({ path: ['features'] });
     const features: CompactFeature[] = [];

@@ -137,6 +137,12 @@ export class JsonArraySplitter {
         }
         continue;
       }
+      if (this.#phase === Phase.Inside && stack.length > arrayDepth) {
+        // Inside an element only the nesting depth matters: a tight loop to its next string,
+        // its closing byte or the chunk's end.
+        index = skipInside(buffer, index, stack, arrayDepth);
+        if (index >= length) break;
+      }
       const byte = buffer[index]!;
       if (byte === QUOTE) {
         this.#inString = true;
@@ -273,4 +279,27 @@ export class JsonArraySplitter {
     }
     this.#skeleton.push(Buffer.from(buffer.subarray(from, to)));
   }
+}
+
+/**
+ * From `index` inside an element, the index of its next quote or of its closing byte, or the
+ * buffer's length; `stack` is brought to the depth reached (the kinds of the containers inside
+ * an element do not matter to the scan).
+ */
+function skipInside(buffer: Buffer, index: number, stack: number[], arrayDepth: number): number {
+  let depth = stack.length - arrayDepth;
+  const length = buffer.length;
+  let i = index;
+  for (; i < length; i++) {
+    const byte = buffer[i]!;
+    if (byte === QUOTE) break;
+    if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) depth++;
+    else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
+      if (depth === 1) break;
+      depth--;
+    }
+  }
+  while (stack.length < arrayDepth + depth) stack.push(OPEN_ARRAY);
+  stack.length = arrayDepth + depth;
+  return i;
 }
