@@ -1,36 +1,26 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
-import { fluxFixture } from '@geoworks/test-fixtures';
+import { exampleBlock, fluxFixture, runExample } from '@geoworks/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { FluxStore } from '../src/index.js';
 
-const example = fileURLToPath(new URL('./fixtures/example.ts', import.meta.url));
-const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+const example = new URL('./fixtures/example.ts', import.meta.url);
+const readme = new URL('../README.md', import.meta.url);
 const casa = fluxFixture('casagfed2004.mat');
 
 describe('the README example', () => {
   it('is test/fixtures/example.ts, word for word', async () => {
-    expect(await readFile(readme, 'utf8')).toContain(
-      `\`\`\`ts\n${await readFile(example, 'utf8')}\`\`\``,
-    );
+    expect(await readFile(readme, 'utf8')).toContain(exampleBlock(example));
   });
 
   it('runs: loads the grid, answers a map and a daily mean', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'flux-example-'));
     try {
-      const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        ['--import', tsx, '--conditions=@geoworks/source', example, casa],
-        {
-          cwd,
-        },
-      );
+      const { stdout } = await runExample(example, {
+        args: [casa],
+        cwd,
+      });
       const lines = stdout.trim().split('\n');
       expect(lines[0]).toBe('2004-06-30T03:00:00.000Z 2635');
       // The true mean of that cell's eight values (the original averaged pairwise).

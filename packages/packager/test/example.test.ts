@@ -1,31 +1,23 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { exampleBlock, runExample } from '@geoworks/test-fixtures';
 import { describe, expect, it } from 'vitest';
 
-const example = fileURLToPath(new URL('./fixtures/example.ts', import.meta.url));
-const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+const example = new URL('./fixtures/example.ts', import.meta.url);
+const readme = new URL('../README.md', import.meta.url);
 
 describe('the README example', () => {
   it('is test/fixtures/example.ts, word for word', async () => {
-    expect(await readFile(readme, 'utf8')).toContain(
-      `\`\`\`ts\n${await readFile(example, 'utf8')}\`\`\``,
-    );
+    expect(await readFile(readme, 'utf8')).toContain(exampleBlock(example));
   });
 
   it('runs: packs the rows, emails the link and leaves the zip in the store', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'packager-example-'));
     try {
-      const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        ['--import', tsx, '--conditions=@geoworks/source', example],
-        { cwd },
-      );
+      const { stdout } = await runExample(example, {
+        cwd,
+      });
       const lines = stdout.trim().split('\n');
       expect(lines[0]).toBe('fast finished 2');
       expect(lines[1]).toMatch(

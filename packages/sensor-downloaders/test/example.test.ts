@@ -1,42 +1,32 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { exampleBlock, runExample } from '@geoworks/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { startCopernicusFake } from './fakes/copernicus.js';
 
-const example = fileURLToPath(new URL('./fixtures/example.ts', import.meta.url));
-const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+const example = new URL('./fixtures/example.ts', import.meta.url);
+const readme = new URL('../README.md', import.meta.url);
 
 describe('the README example', () => {
   it('is test/fixtures/example.ts, word for word', async () => {
-    expect(await readFile(readme, 'utf8')).toContain(
-      `\`\`\`ts\n${await readFile(example, 'utf8')}\`\`\``,
-    );
+    expect(await readFile(readme, 'utf8')).toContain(exampleBlock(example));
   });
 
   it('runs against a local Copernicus: searches, downloads three scenes and logs out', async () => {
     const fake = await startCopernicusFake({ count: 80 });
     const cwd = await mkdtemp(join(tmpdir(), 'sensor-example-'));
     try {
-      const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        ['--import', tsx, '--conditions=@geoworks/source', example],
-        {
-          cwd,
-          env: {
-            ...process.env,
-            COPERNICUS_USERNAME: fake.username,
-            COPERNICUS_PASSWORD: fake.password,
-            COPERNICUS_CATALOGUE_URL: fake.catalogueUrl,
-            COPERNICUS_IDENTITY_URL: fake.identityUrl,
-          },
+      const { stdout } = await runExample(example, {
+        cwd,
+        env: {
+          ...process.env,
+          COPERNICUS_USERNAME: fake.username,
+          COPERNICUS_PASSWORD: fake.password,
+          COPERNICUS_CATALOGUE_URL: fake.catalogueUrl,
+          COPERNICUS_IDENTITY_URL: fake.identityUrl,
         },
-      );
+      });
       const lines = stdout.trim().split('\n');
       // The three earliest Sentinel-2 products of May 11-21 with at most 40 % cloud.
       const expected = fake.products

@@ -3,16 +3,17 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { exampleBlock } from '@geoworks/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { temporaryDir } from './helpers/server.js';
 
 const example = fileURLToPath(new URL('./fixtures/example-service.ts', import.meta.url));
-const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+const readme = new URL('../README.md', import.meta.url);
 
 describe('the README example', () => {
   it('is the example service, word for word', () => {
     expect(readFileSync(readme, 'utf8')).toContain(
-      `\`\`\`ts\n${readFileSync(example, 'utf8')}\`\`\``,
+      exampleBlock(new URL('./fixtures/example-service.ts', import.meta.url)),
     );
   });
 

@@ -19,3 +19,5 @@ export function fixturesDir(): string {
 
 export { freePort, startRedis } from './redis.js';
 export type { RedisServer } from './redis.js';
+export { exampleBlock, runExample } from './examples.js';
+export type { RunExampleOptions } from './examples.js';
