@@ -4,6 +4,7 @@ import { InvalidInputError } from '@geoworks/errors';
 import {
   GeometryTypeError,
   openVector,
+  readWkb,
   sha256File,
   timestamp,
   wgs84Srs,
@@ -94,56 +95,122 @@ export async function* zonalStatistics(
     // Opened here too when workers compute: its errors (not a raster, no such band) come first.
     engine = await ZonalEngine.open(setup);
     const transform = vectorToRaster(dataset.srs, engine.band.srs);
-    const run =
-      pool === null
-        ? (batch: (Uint8Array | null)[]) => engine!.statsForBatch(batch)
-        : (await pool.setup(setup), (batch: (Uint8Array | null)[]) => pool.run(batch));
     const total = dataset.featureCount;
-    // Batches go out in order and come back in order: at most `maxInFlight` wait.
-    const maxInFlight = Math.max(1, 2 * cpus);
-    const inFlight: { features: { index: number; label: Label }[]; stats: Promise<Stats[]> }[] = [];
-    let features: { index: number; label: Label }[] = [];
-    let wkbs: (Uint8Array | null)[] = [];
-    const flush = () => {
-      inFlight.push({ features, stats: run(wkbs) });
-      features = [];
-      wkbs = [];
+    const reported = (rows: ZonalRow[]) => {
+      const last = rows[rows.length - 1];
+      if (last !== undefined) options.onProgress?.((last.index + 1) / total);
     };
-    async function* drain(limit: number): AsyncGenerator<ZonalRow> {
-      while (inFlight.length > limit) {
-        const next = inFlight.shift()!;
-        const stats = await next.stats;
-        for (let i = 0; i < next.features.length; i++) {
-          const feature = next.features[i]!;
-          yield { index: feature.index, label: feature.label, stats: stats[i]! };
+    // Features in the raster's CRS, in layer order.
+    function* features(): Generator<{ index: number; label: Label; wkb: Uint8Array | null }> {
+      for (const feature of dataset.featuresWkb(vector.field)) {
+        options.signal?.throwIfAborted();
+        let wkb = feature.wkb;
+        if (wkb !== null && transform !== null) {
+          const geometry = gdal.Geometry.fromWKB(wkb);
+          geometry.transform(transform);
+          wkb = geometry.toWKB();
         }
-        const last = next.features[next.features.length - 1];
-        if (last !== undefined) options.onProgress?.((last.index + 1) / total);
+        yield { index: feature.index, label: feature.label, wkb };
       }
     }
-    for (const feature of dataset.featuresWkb(vector.field)) {
-      options.signal?.throwIfAborted();
-      let wkb = feature.wkb;
-      if (wkb !== null && transform !== null) {
-        const geometry = gdal.Geometry.fromWKB(wkb);
-        geometry.transform(transform);
-        wkb = geometry.toWKB();
+    if (pool === null) {
+      // In process, batches only let the engine keep its buffers warm; the rows still stream.
+      for (const chunk of chunks(features(), 64)) {
+        const stats = await engine.statsForBatch(chunk.map((feature) => feature.wkb));
+        const rows = chunk.map(({ index, label }, i) => ({ index, label, stats: stats[i]! }));
+        yield* rows;
+        reported(rows);
       }
-      features.push({ index: feature.index, label: feature.label });
-      wkbs.push(wkb);
-      // In process, batches only let reading overlap computing; the rows still stream.
-      if (features.length >= (pool === null ? 64 : 32)) {
-        flush();
-        yield* drain(pool === null ? 0 : maxInFlight);
-      }
+      return;
     }
-    if (features.length > 0) flush();
-    yield* drain(0);
+    await pool.setup(setup);
+    // Workers take the features a chunk at a time; within a chunk, worker k gets the k-th band
+    // of them by raster row (of their box's centre), so that each reads its own part of the
+    // raster rather than every tile, in equal shares. The next chunk is read and sent while
+    // the rows of this one are handed out, in layer order.
+    const band = engine.band;
+    const rowOf = (wkb: Uint8Array | null) => centreRow(wkb, band.geoTransform);
+    const dispatch = (chunk: { index: number; label: Label; wkb: Uint8Array | null }[]) => {
+      const order = chunk.map((_, i) => i);
+      const rows = chunk.map((feature) => rowOf(feature.wkb));
+      order.sort((a, b) => rows[a]! - rows[b]!);
+      const share = Math.ceil(order.length / cpus);
+      const work: Promise<void>[] = [];
+      const stats: Stats[] = new Array(chunk.length);
+      for (let worker = 0; worker < cpus; worker++) {
+        const mine = order.slice(worker * share, (worker + 1) * share);
+        for (let at = 0; at < mine.length; at += WORKER_BATCH) {
+          const batch = mine.slice(at, at + WORKER_BATCH);
+          work.push(
+            pool
+              .run(
+                batch.map((i) => chunk[i]!.wkb),
+                worker,
+              )
+              .then((results) => batch.forEach((i, k) => (stats[i] = results[k]!))),
+          );
+        }
+      }
+      return Promise.all(work).then(() =>
+        chunk.map(({ index, label }, i): ZonalRow => ({ index, label, stats: stats[i]! })),
+      );
+    };
+    let pending: Promise<ZonalRow[]> | null = null;
+    for (const chunk of chunks(features(), WORKER_CHUNK * cpus)) {
+      const next = dispatch(chunk);
+      next.catch(() => undefined); // awaited in turn; a failure surfaces there
+      if (pending !== null) {
+        const rows = await pending;
+        yield* rows;
+        reported(rows);
+      }
+      pending = next;
+    }
+    if (pending !== null) {
+      const rows = await pending;
+      yield* rows;
+      reported(rows);
+    }
   } finally {
     pool?.close();
     await engine?.close();
     dataset.close();
   }
+}
+
+/** Features sent to a worker in one message. */
+const WORKER_BATCH = 32;
+/** Features per worker in one chunk (split among the workers by raster row). */
+const WORKER_CHUNK = 1024;
+
+/** `items` in arrays of `size` (the last one shorter). */
+function* chunks<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const item of items) {
+    chunk.push(item);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** The raster row (fractional) of the centre of a feature's box; 0 for none. */
+function centreRow(wkb: Uint8Array | null, geoTransform: readonly number[]): number {
+  if (wkb === null) return 0;
+  const shapes = readWkb(wkb);
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (const coordinates of [...shapes.polygons.flat(), ...shapes.points]) {
+    for (let i = 1; i < coordinates.length; i += 2) {
+      const y = coordinates[i]!;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+  }
+  if (minY > maxY) return 0;
+  return ((minY + maxY) / 2 - geoTransform[3]!) / geoTransform[5]!;
 }
 
 /** The transformation from the vector's CRS to the raster's, or null when none is needed. */

@@ -81,6 +81,69 @@ describe('zonal statistics on the pandarus fixtures', () => {
     }
   });
 
+  it('gives the same rows, in layer order, from workers over several chunks', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const gdal = (await import('gdal-async')).default;
+    // A 300 x 300 raster and 4,500 small squares in a scrambled order: three chunks of work
+    // for two workers, each chunk split by raster row.
+    const rasterPath = join(dir, 'chunks.tif');
+    const dataset = gdal.open(rasterPath, 'w', 'GTiff', 300, 300, 1, 'Float32');
+    dataset.geoTransform = [0, 0.1, 0, 30, 0, -0.1];
+    dataset.srs = gdal.SpatialReference.fromEPSG(4326);
+    dataset.bands.get(1).pixels.write(
+      0,
+      0,
+      300,
+      300,
+      Float32Array.from({ length: 90_000 }, (_, i) => (i * 7) % 101),
+    );
+    dataset.close();
+    const features = Array.from({ length: 4500 }, (_, k) => {
+      const i = (k * 2741) % 4500; // scrambled: neighbours in the file are far apart
+      const [x, y] = [(i % 75) * 0.4 + 0.05, Math.floor(i / 75) * 0.5 + 0.05];
+      return {
+        type: 'Feature',
+        properties: { id: k },
+        geometry: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [x, y],
+              [x + 0.33, y],
+              [x + 0.33, y + 0.27],
+              [x, y + 0.27],
+              [x, y],
+            ],
+          ],
+        },
+      };
+    });
+    const vectorPath = join(dir, 'chunks.geojson');
+    writeFileSync(vectorPath, JSON.stringify({ type: 'FeatureCollection', features }));
+    const vector = { path: vectorPath, field: 'id' };
+    for (const rule of ['centre', 'coverage'] as const) {
+      const progress: number[] = [];
+      const local = await collect(zonalStatistics(vector, { path: rasterPath }, { rule }));
+      const parallel = await collect(
+        zonalStatistics(
+          vector,
+          { path: rasterPath },
+          {
+            rule,
+            cpus: 2,
+            onProgress: (fraction) => progress.push(fraction),
+          },
+        ),
+      );
+      expect(parallel).toHaveLength(4500);
+      expect(parallel.map((row) => row.label)).toEqual(features.map((f) => f.properties.id));
+      expect(parallel).toEqual(local);
+      expect(local.every((row) => (row.stats.count ?? 0) > 0)).toBe(true);
+      // Reported once per chunk, rising to 1.
+      expect(progress).toEqual([2048 / 4500, 4096 / 4500, 1]);
+    }
+  });
+
   it('counts every touched pixel with all-touched', async () => {
     const rows = await collect(
       zonalStatistics(grid, range, { rule: 'all-touched', stats: ['count', 'nodata'] }),

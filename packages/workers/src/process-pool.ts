@@ -81,11 +81,20 @@ export class ProcessPool<Setup, Task, Result> {
     }
   }
 
-  run(task: Task): Promise<Result> {
+  /**
+   * Runs a task on the least busy worker, or on worker number `worker` (0 to size - 1) when
+   * the caller keeps related tasks together (say, one part of a raster per worker).
+   */
+  run(task: Task, worker?: number): Promise<Result> {
     if (this.#failure !== null) return Promise.reject(this.#failure);
-    const slot = this.#slots.reduce((best, candidate) =>
-      candidate.pending.size < best.pending.size ? candidate : best,
-    );
+    if (worker !== undefined && !(Number.isInteger(worker) && worker >= 0 && worker < this.size))
+      return Promise.reject(new RangeError(`No worker ${worker} in a pool of ${this.size}`));
+    const slot =
+      worker === undefined
+        ? this.#slots.reduce((best, candidate) =>
+            candidate.pending.size < best.pending.size ? candidate : best,
+          )
+        : this.#slots[worker]!;
     const seq = this.#seq++;
     return new Promise((resolve, reject) => {
       slot.pending.set(seq, { resolve, reject });

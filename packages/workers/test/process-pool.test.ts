@@ -20,6 +20,22 @@ describe('ProcessPool', () => {
     }
   });
 
+  it('runs a task on the worker asked for', async () => {
+    const pool: Pool = ProcessPool.spawn(entry, 2);
+    try {
+      await pool.setup({ factor: 2 });
+      const first = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.run(i, 0)));
+      const second = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.run(i, 1)));
+      expect(new Set(first.map((result) => result.pid)).size).toBe(1);
+      expect(new Set(second.map((result) => result.pid)).size).toBe(1);
+      expect(first[0]!.pid).not.toBe(second[0]!.pid);
+      expect(second.map((result) => result.value)).toEqual([0, 2, 4, 6, 8, 10]);
+      await expect(pool.run(1, 2)).rejects.toThrow('No worker 2 in a pool of 2');
+    } finally {
+      pool.close();
+    }
+  });
+
   it('rejects a failing task with its error, and keeps serving the others', async () => {
     const pool: Pool = ProcessPool.spawn(entry, 1);
     try {
