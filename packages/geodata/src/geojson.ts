@@ -87,7 +87,10 @@ export class GeoJsonSource implements VectorDataset {
   static open(path: string): VectorDataset {
     const invalid = (error: unknown) =>
       new NotAVectorDatasetError(path, `not valid JSON (${(error as Error).message})`);
-    const bytes = readFileSync(path);
+    const file = readFileSync(path);
+    // A UTF-8 byte order mark (some Windows tools write one) is not JSON: GDAL skips it too.
+    const bytes =
+      file[0] === 0xef && file[1] === 0xbb && file[2] === 0xbf ? file.subarray(3) : file;
     // The features are split out 64 KiB at a time and each run parsed, kept as properties
     // and WKB, and dropped young: no tree of the whole file.
     const splitter = new JsonArraySplitter({ path: ['features'] });

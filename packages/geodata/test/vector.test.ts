@@ -169,6 +169,9 @@ describe('the JavaScript GeoJSON reader agrees with GDAL', () => {
     expect(expected.rows[2]![1]).toBeUndefined();
     layouts.forEach((text, i) => expect(read(text, `layout-${i}.geojson`)).toEqual(expected));
 
+    // With a UTF-8 byte order mark in front, as some Windows tools write it.
+    expect(read(`\ufeff${layouts[0]!}`, 'layout-bom.geojson')).toEqual(expected);
+
     const good = layouts[0]!;
     for (const [name, text] of [
       ['truncated', good.slice(0, good.length - 20)],
