@@ -235,8 +235,8 @@ export interface OpenVectorOptions {
   /** Layer name or 0-based index; default the first layer. */
   layer?: string | number;
   /**
-   * `auto` (default) reads GeoJSON files up to 64 MB in JavaScript (one parse, about ten times
-   * faster than GDAL's driver), everything else and larger files with GDAL (streaming).
+   * `auto` (default) reads GeoJSON files up to 64 MB in JavaScript (about four times faster
+   * than GDAL's driver), everything else and larger files with GDAL (streaming).
    */
   reader?: 'auto' | 'gdal';
 }
