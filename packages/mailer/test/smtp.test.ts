@@ -144,6 +144,45 @@ describe('SMTP without TLS', () => {
   });
 });
 
+describe('SMTP connections', () => {
+  it('sends many messages over a few pooled connections, and closes them on close()', async () => {
+    let connections = 0;
+    let closed = 0;
+    const server = await startSmtpServer({
+      onConnect(_session, callback) {
+        connections++;
+        callback();
+      },
+      onClose() {
+        closed++;
+      },
+    });
+    try {
+      const mailer = createMailer({
+        from: 'noreply@example.org',
+        smtp: { host: '127.0.0.1', port: server.port, secure: false },
+      });
+      for (let i = 0; i < 12; i++) {
+        await mailer.send({ to: `user${i}@example.org`, subject: `n${i}`, text: 'x' });
+      }
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          mailer.send({ to: `other${i}@example.org`, subject: `p${i}`, text: 'y' }),
+        ),
+      );
+      expect(server.received).toHaveLength(24);
+      // One connection for the messages sent one after the other; at most five at a time.
+      expect(connections).toBeGreaterThanOrEqual(1);
+      expect(connections).toBeLessThanOrEqual(5);
+      mailer.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(closed).toBe(connections);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('SMTP refusing the message body', () => {
   it('maps a 554 after DATA', async () => {
     const server = await startSmtpServer({
