@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { AbortedError, InvalidInputError } from '@geoworks/errors';
@@ -40,7 +40,7 @@ export interface DatasetInput {
 }
 
 export interface IntersectOptions {
-  /** Folder for the two output files (created beforehand). */
+  /** Folder for the two output files (made when missing). */
   outDir: string;
   /** Worker processes; 0 computes in this process. Default: the number of CPUs. */
   cpus?: number;
@@ -112,6 +112,7 @@ export async function intersect(
       second: datasetMetadata(second, secondHash),
       when: timestamp(),
     };
+    await mkdir(options.outDir, { recursive: true });
     const stem = join(options.outDir, `${firstHash}.${secondHash}`);
     const effectiveFamily = family ?? 'polygon';
     const setup: EngineSetup = {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InvalidInputError } from '@geoworks/errors';
@@ -27,6 +27,8 @@ export async function writeResultFile(
     dirname(finalPath),
     `.${basename(finalPath)}.${randomBytes(6).toString('hex')}.partial`,
   );
+  // The folder is made when missing, as a caller naming an output folder expects.
+  await mkdir(dirname(finalPath), { recursive: true });
   async function* text() {
     yield '{"data": [';
     let first = true;
