@@ -21,7 +21,7 @@ describe('the README example', () => {
         copyFileSync(pandarusFixture(name), join(cwd, name));
       const { stdout } = await runExample(example, { cwd });
       const lines = stdout.trim().split('\n');
-      expect(lines).toHaveLength(4);
+      expect(lines).toHaveLength(5);
       expect(lines[0]).toMatch(
         /^grid cell 0 \{ min: 30, max: 47, mean: 38\.3, count: 10, std: 5\.64/,
       );
@@ -30,6 +30,7 @@ describe('the README example', () => {
       );
       // The output folder did not exist: it is made.
       const [file] = readdirSync(join(cwd, 'out'));
+      expect(lines[4]).toBe(`written ${join('out', file!)}`);
       expect(file).toMatch(/^[0-9a-f]{64}-[0-9a-f]{64}-1\.json$/);
       const { data } = (await readResultFile(join(cwd, 'out', file!))) as { data: unknown[] };
       expect(data[0]).toEqual(['grid cell 0', { min: 30, max: 47, mean: 38.5, count: 12 }]);
