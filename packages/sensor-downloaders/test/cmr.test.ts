@@ -5,8 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Polygon } from 'geojson';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DownloadError, SearchParameterError, type Scene } from '../src/index.js';
 import { Cmr, entryFootprint, type CmrOptions } from '../src/providers/cmr.js';
 import {
@@ -16,16 +15,10 @@ import {
   type CmrFakeOptions,
   type CmrGranule,
 } from './fakes/cmr.js';
-
-const fakes: CmrFake[] = [];
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((fake) => fake.close()));
-});
+import { closeAfterEach, MARKHAM } from './helpers.js';
 
 async function fake(options: CmrFakeOptions = {}): Promise<CmrFake> {
-  const started = await startCmrFake(options);
-  fakes.push(started);
-  return started;
+  return closeAfterEach(await startCmrFake(options));
 }
 
 function cmr(server: CmrFake, options: Partial<CmrOptions> = {}): Cmr {
@@ -46,20 +39,6 @@ const md5 = (path: string) => createHash('md5').update(readFileSync(path)).diges
 const searches = (server: CmrFake) =>
   server.requests.filter((request) => request.host === 'search');
 const paramsOf = (url: string) => new URL(url, 'http://x').searchParams;
-
-/** The seed's Markham AOI (counter-clockwise). */
-const MARKHAM: Polygon = {
-  type: 'Polygon',
-  coordinates: [
-    [
-      [-79.4, 43.8],
-      [-79.3, 43.8],
-      [-79.3, 43.9],
-      [-79.4, 43.9],
-      [-79.4, 43.8],
-    ],
-  ],
-};
 
 /** Granules of a second collection, with ids and files distinct from the default ones. */
 function otherCollection(count: number, shortName: string): CmrGranule[] {

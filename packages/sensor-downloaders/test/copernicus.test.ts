@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
   DownloadError,
@@ -21,18 +21,10 @@ import {
   type CopernicusFakeOptions,
   startCopernicusFake,
 } from './fakes/copernicus.js';
-
-const fakes: CopernicusFake[] = [];
-const apis: Copernicus[] = [];
-afterEach(async () => {
-  await Promise.all(apis.splice(0).map((api) => api.close()));
-  await Promise.all(fakes.splice(0).map((fake) => fake.close()));
-});
+import { closeAfterEach, MARKHAM } from './helpers.js';
 
 async function fake(options: CopernicusFakeOptions = {}): Promise<CopernicusFake> {
-  const started = await startCopernicusFake(options);
-  fakes.push(started);
-  return started;
+  return closeAfterEach(await startCopernicusFake(options));
 }
 
 /** A provider on the fake; the fake's three hosts are the trusted ones. */
@@ -49,8 +41,7 @@ function api(cdse: CopernicusFake, options: Partial<CopernicusOptions> = {}): Co
     http: { retry: { baseDelayMs: 5, maxDelayMs: 2000 } },
     ...options,
   });
-  apis.push(created);
-  return created;
+  return closeAfterEach(created);
 }
 
 const outdir = () => mkdtempSync(join(tmpdir(), 'cdse-'));
@@ -62,19 +53,6 @@ const searches = (cdse: CopernicusFake) =>
 const params = (url: string) => new URL(url, 'http://x').searchParams;
 const downloads = (cdse: CopernicusFake) =>
   cdse.requests.filter((request) => request.host === 'download');
-
-const MARKHAM = {
-  type: 'Polygon',
-  coordinates: [
-    [
-      [-79.4, 43.8],
-      [-79.3, 43.8],
-      [-79.3, 43.9],
-      [-79.4, 43.9],
-      [-79.4, 43.8],
-    ],
-  ],
-};
 
 /** One Sentinel-2 scene per product of the fake, in the fake's order. */
 async function allScenes(provider: Copernicus): Promise<Scene[]> {

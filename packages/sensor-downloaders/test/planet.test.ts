@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
   DownloadError,
@@ -19,18 +19,12 @@ import {
 import { Planet } from '../src/providers/planet.js';
 import { readBody, startFakeServer } from './fakes/http.js';
 import { startPlanetFake, type PlanetFake } from './fakes/planet.js';
-
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (closers.length > 0) await closers.pop()!();
-});
+import { closeAfterEach, MARKHAM } from './helpers.js';
 
 async function planetFake(
   options: Parameters<typeof startPlanetFake>[0] = {},
 ): Promise<PlanetFake> {
-  const fake = await startPlanetFake(options);
-  closers.push(() => fake.close());
-  return fake;
+  return closeAfterEach(await startPlanetFake(options));
 }
 
 const api = (fake: PlanetFake, apiKey = fake.apiKey, apiUrl = `${fake.url}/data/v1`) =>
@@ -40,18 +34,7 @@ const api = (fake: PlanetFake, apiKey = fake.apiKey, apiUrl = `${fake.url}/data/
     http: { retry: { retries: 4, baseDelayMs: 5, maxDelayMs: 3000 } },
   });
 
-const polygon = {
-  type: 'Polygon' as const,
-  coordinates: [
-    [
-      [-79.4, 43.8],
-      [-79.3, 43.8],
-      [-79.3, 43.9],
-      [-79.4, 43.9],
-      [-79.4, 43.8],
-    ],
-  ],
-};
+const polygon = MARKHAM;
 
 const outdir = () => mkdtempSync(join(tmpdir(), 'planet-'));
 const md5 = (path: string) => createHash('md5').update(readFileSync(path)).digest('hex');
@@ -88,7 +71,7 @@ async function recordingProxy(target: string) {
     });
     res.end(text);
   });
-  closers.push(() => server.close());
+  closeAfterEach(server);
   return { url: server.url, seen };
 }
 

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
   DownloadError,
@@ -15,13 +15,7 @@ import {
 } from '../src/index.js';
 import { UsgsEtm, UsgsOt, UsgsTm, type Usgs, type UsgsOptions } from '../src/providers/usgs.js';
 import { startUsgsFake, type UsgsFake, type UsgsFakeOptions } from './fakes/usgs.js';
-
-const fakes: UsgsFake[] = [];
-const apis: Usgs[] = [];
-afterEach(async () => {
-  await Promise.all(apis.splice(0).map((api) => api.close()));
-  await Promise.all(fakes.splice(0).map((fake) => fake.close()));
-});
+import { closeAfterEach, MARKHAM } from './helpers.js';
 
 const CREDENTIALS = { username: 'landsat-user', token: 'app-token-123' };
 const FAST_RETRY = { retry: { retries: 5, baseDelayMs: 5, maxDelayMs: 40 } };
@@ -32,15 +26,14 @@ async function setup(
   apiOptions: Partial<UsgsOptions> = {},
   Provider: typeof UsgsOt | typeof UsgsTm | typeof UsgsEtm = UsgsOt,
 ): Promise<{ fake: UsgsFake; api: Usgs }> {
-  const fake = await startUsgsFake(fakeOptions);
-  fakes.push(fake);
+  const fake = closeAfterEach(await startUsgsFake(fakeOptions));
   const api = new Provider({
     ...CREDENTIALS,
     apiUrl: fake.apiUrl,
     http: FAST_RETRY,
     ...apiOptions,
   });
-  apis.push(api);
+  closeAfterEach(api);
   return { fake, api };
 }
 
@@ -103,18 +96,7 @@ describe('USGS scene search', () => {
         acquisitionFilter: { start: '2019-05-11', end: '2019-06-20' },
         spatialFilter: {
           filterType: 'geojson',
-          geoJson: {
-            type: 'Polygon',
-            coordinates: [
-              [
-                [-79.4, 43.8],
-                [-79.3, 43.8],
-                [-79.3, 43.9],
-                [-79.4, 43.9],
-                [-79.4, 43.8],
-              ],
-            ],
-          },
+          geoJson: MARKHAM,
         },
         cloudCoverFilter: { min: 10, max: 60, includeUnknown: false },
       },

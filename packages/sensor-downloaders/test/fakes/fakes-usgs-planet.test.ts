@@ -8,6 +8,7 @@ import { Parser, x as extract } from 'tar';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPlanetFake, type PlanetFake } from './planet.js';
 import { startUsgsFake, usgsBandProductId, usgsBundleProductId, type UsgsFake } from './usgs.js';
+import { MARKHAM } from '../helpers.js';
 
 interface Envelope<T = unknown> {
   requestId: number;
@@ -245,13 +246,7 @@ describe('USGS M2M fake', () => {
     expect(past.json.data).toMatchObject({ recordsReturned: 0, totalHits: 9, nextRecord: 50 });
 
     // GeoJSON in both spellings, full metadata, cloud filter, date filter.
-    const ring = [
-      [-79.4, 43.8],
-      [-79.3, 43.8],
-      [-79.3, 43.9],
-      [-79.4, 43.9],
-      [-79.4, 43.8],
-    ];
+    const ring = MARKHAM.coordinates[0]!;
     for (const keyName of ['geoJson', 'geojson']) {
       const { json } = await m2m<SearchData>(
         fake,
@@ -584,18 +579,7 @@ describe('USGS M2M fake', () => {
 });
 
 describe('Planet fake', () => {
-  const polygon = {
-    type: 'Polygon',
-    coordinates: [
-      [
-        [-79.4, 43.8],
-        [-79.3, 43.8],
-        [-79.3, 43.9],
-        [-79.4, 43.9],
-        [-79.4, 43.8],
-      ],
-    ],
-  };
+  const polygon = MARKHAM;
   const searchBody = (cloudMax = 1) => ({
     item_types: ['PSScene'],
     filter: {
