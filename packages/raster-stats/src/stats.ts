@@ -21,6 +21,13 @@ export const DEFAULT_STATS: readonly StatName[] = ['min', 'max', 'mean', 'count'
 
 export type Stats = Partial<Record<StatName, number | null>>;
 
+type DistributionStat = 'median' | 'majority' | 'minority' | 'unique';
+
+/** The statistics that need every value kept, not only running sums. */
+function isDistributionStat(name: StatName): name is DistributionStat {
+  return name === 'median' || name === 'majority' || name === 'minority' || name === 'unique';
+}
+
 /**
  * Statistics of the pixels with a positive weight. Weights are 1 for the pixel-centre and
  * all-touched rules (counts are integers), or the covered fraction in coverage mode (count is
@@ -62,9 +69,7 @@ export function computeStatsOverRuns(
   let min = Infinity;
   let max = -Infinity;
   let nodataWeight = 0;
-  const needDistribution = wanted.some(
-    (name) => name === 'median' || name === 'majority' || name === 'minority' || name === 'unique',
-  );
+  const needDistribution = wanted.some(isDistributionStat);
   const needStd = wanted.includes('std');
   const kept: number[] = [];
   const keptWeights: number[] = [];
@@ -119,7 +124,7 @@ function assemble(
   { count, sum, min, max, nodata }: Accumulated,
   passes: {
     squares(mean: number): number;
-    distribution?(name: 'median' | 'majority' | 'minority' | 'unique'): number | null;
+    distribution?(name: DistributionStat): number | null;
   },
 ): Stats {
   const empty = count === 0;
@@ -161,7 +166,7 @@ function assemble(
 
 /** Median, majority, minority or the number of unique values of the kept pixels. */
 function distributionStat(
-  name: 'median' | 'majority' | 'minority' | 'unique',
+  name: DistributionStat,
   kept: number[],
   keptWeights: number[],
 ): number | null {
@@ -204,20 +209,9 @@ function weightedMedian(values: number[], weights: number[]): number {
   return values[order[order.length - 1]!]!;
 }
 
-const SPAN_STATS: ReadonlySet<StatName> = new Set([
-  'min',
-  'max',
-  'mean',
-  'count',
-  'sum',
-  'std',
-  'range',
-  'nodata',
-]);
-
 /** Whether `computeStatsOverSpans` can give all of `wanted` (no distribution statistics). */
 export function spansSuffice(wanted: readonly StatName[]): boolean {
-  return wanted.every((name) => SPAN_STATS.has(name));
+  return !wanted.some(isDistributionStat);
 }
 
 /**
