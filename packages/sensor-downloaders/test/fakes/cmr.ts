@@ -99,6 +99,7 @@ import {
   intersects,
   roundTo,
   seededRandom,
+  scatteredBox,
 } from './http.js';
 
 export type { BBox };
@@ -225,20 +226,11 @@ export function makeCmrGranules(options: MakeCmrGranulesOptions = {}): CmrGranul
   const [minSize, maxSize] = options.sizeRange ?? [200_000, 400_000];
   const seed = options.seed ?? 1;
   const rand = seededRandom(seed);
-  const width = e - w;
-  const height = n - s;
   const granules: CmrGranule[] = [];
   for (let index = 0; index < count; index++) {
     const t0 = start + Math.floor(((end - start) * index) / Math.max(1, count));
     const date = new Date(t0);
-    const cx = w + width / 2 + (rand() - 0.5) * width * 2;
-    const cy = s + height / 2 + (rand() - 0.5) * height * 2;
-    const bbox: BBox = [
-      roundTo(cx - width, 4),
-      roundTo(cy - height, 4),
-      roundTo(cx + width, 4),
-      roundTo(cy + height, 4),
-    ];
+    const bbox = scatteredBox(rand, [w, s, e, n]);
     const cloudCover = roundTo(rand() * 100, 1);
     const size = minSize + Math.floor(rand() * (maxSize - minSize + 1));
     const number = 1_000_000_001 + index;
@@ -475,12 +467,6 @@ export async function startCmrFake(options: CmrFakeOptions = {}): Promise<CmrFak
       }
       state.searchRequests++;
       const token = bearer(req);
-      if (token !== undefined && options.refuseTokens === true) {
-        return sendJson(res, 401, {
-          error: 'invalid_token',
-          error_description: 'Bearer tokens are not accepted here',
-        });
-      }
       if (token !== undefined) {
         const status = tokenState(token);
         if (status === 'unknown') return sendJson(res, 401, { errors: ['Token does not exist'] });

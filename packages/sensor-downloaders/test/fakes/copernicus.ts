@@ -95,6 +95,7 @@ import {
   type BBox,
   roundTo,
   seededRandom,
+  scatteredBox,
 } from './http.js';
 
 export type { BBox };
@@ -223,22 +224,13 @@ export function makeCopernicusProducts(
   const [minSize, maxSize] = options.sizeRange ?? [200_000, 400_000];
   const seed = options.seed ?? 1;
   const rand = seededRandom(seed + 7919);
-  const width = e - w;
-  const height = n - s;
   const tiles = ['17TPJ', '17TNJ', '17TPH'];
   const products: CopernicusProduct[] = [];
   for (let index = 0; index < count; index++) {
     const t0 = start + Math.floor(((end - start) * index) / Math.max(1, count)) + 24;
     const sensing = new Date(t0).toISOString();
     const published = new Date(t0 + 4 * 3_600_000).toISOString();
-    const cx = w + width / 2 + (rand() - 0.5) * width * 2;
-    const cy = s + height / 2 + (rand() - 0.5) * height * 2;
-    const bbox: BBox = [
-      roundTo(cx - width, 4),
-      roundTo(cy - height, 4),
-      roundTo(cx + width, 4),
-      roundTo(cy + height, 4),
-    ];
+    const bbox = scatteredBox(rand, [w, s, e, n]);
     const cloudCover = roundTo(rand() * 100, 6);
     const size = minSize + Math.floor(rand() * (maxSize - minSize + 1));
     const type = types[index % types.length]!;

@@ -242,3 +242,20 @@ export function seededRandom(seed: number): () => number {
 }
 
 export const roundTo = (value: number, digits: number): number => Number(value.toFixed(digits));
+
+/**
+ * A box the size of `aoi`, its centre anywhere within the AOI's size around the AOI's centre:
+ * scenes that overlap the AOI or, now and then, miss it (edges rounded to 4 decimals).
+ */
+export function scatteredBox(rand: () => number, [w, s, e, n]: BBox): BBox {
+  const width = e - w;
+  const height = n - s;
+  const cx = w + width / 2 + (rand() - 0.5) * width * 2;
+  const cy = s + height / 2 + (rand() - 0.5) * height * 2;
+  return [
+    roundTo(cx - width, 4),
+    roundTo(cy - height, 4),
+    roundTo(cx + width, 4),
+    roundTo(cy + height, 4),
+  ];
+}
