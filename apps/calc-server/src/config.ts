@@ -75,5 +75,14 @@ export const configSchema = defineConfig({
     optional: true,
     description: 'Run jobs through Redis instead of the embedded queue',
   },
+  lostJobCheck: {
+    env: 'CALC_SERVER_LOST_JOB_CHECK',
+    type: 'duration',
+    default: '15s',
+    min: '100ms',
+    max: '1h',
+    description:
+      'How often running jobs are checked against the queue: a job Redis lost (restarted without its data) fails at the next check',
+  },
   ...LOG_LEVEL_CONFIG,
 });

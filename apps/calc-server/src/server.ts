@@ -42,6 +42,7 @@ export async function start(
     ...(config.redisUrl === undefined
       ? {}
       : { redis: { url: config.redisUrl, namespace: 'calc-server' } }),
+    lostJobCheckMs: config.lostJobCheck,
     logger,
   });
   const mailer = createMailer({

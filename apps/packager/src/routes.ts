@@ -60,6 +60,7 @@ const ERROR_NAMES: Record<number, string> = {
   404: 'NotFoundError',
   413: 'RequestTooLargeError',
   415: 'UnsupportedMediaTypeError',
+  503: 'ServiceUnavailableError',
 };
 
 /** ckanpackager's error body: `{"status": "failed", "error": <name>, "message": ...}`. */

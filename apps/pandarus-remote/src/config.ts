@@ -73,5 +73,14 @@ export const configSchema = defineConfig({
     description:
       'Run jobs through Redis (workers on other machines) instead of the embedded SQLite queue',
   },
+  lostJobCheck: {
+    env: 'PANDARUS_LOST_JOB_CHECK',
+    type: 'duration',
+    default: '15s',
+    min: '100ms',
+    max: '1h',
+    description:
+      'How often queued and running jobs are checked against the queue: a job Redis lost (restarted without its data) fails at the next check',
+  },
   ...LOG_LEVEL_CONFIG,
 });

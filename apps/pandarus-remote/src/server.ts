@@ -44,6 +44,7 @@ export async function start(
     ...(config.redisUrl === undefined
       ? {}
       : { redis: { url: config.redisUrl, namespace: 'pandarus-remote' } }),
+    lostJobCheckMs: config.lostJobCheck,
     logger,
   });
   const handle = await serveApp({

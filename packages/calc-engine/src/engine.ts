@@ -2,12 +2,16 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { NotFoundError, serializeError } from '@geoworks/errors';
+import { isGeoworksError, NotFoundError, serializeError } from '@geoworks/errors';
 import {
   createJobQueue,
   defineJobType,
+  JobLostError,
+  JobNotFoundError,
+  watchLostJobs,
   type Job,
   type JobQueue,
+  type LostJobWatch,
   type LogLevel,
   type QueueLogger,
   type RedisBackendOptions,
@@ -44,6 +48,11 @@ export interface CalcEngineOptions {
   abortGraceMs?: number;
   /** Log rows kept per job; later ones are dropped (with a note). Default 2,000,000. */
   maxLogLines?: number;
+  /**
+   * How often running jobs are checked against the queue (on Redis, a restart without its
+   * data forgets them); a forgotten job fails at the next check. Default 15 s.
+   */
+  lostJobCheckMs?: number;
 }
 
 /** An uploaded file, already on disk. */
@@ -105,6 +114,7 @@ export class CalcEngine {
   readonly #modes: Map<string, CalculationMode>;
   readonly #dataDir: string;
   readonly #options: CalcEngineOptions;
+  readonly #lostJobs: LostJobWatch;
 
   private constructor(store: CalcStore, queue: JobQueue, options: CalcEngineOptions) {
     this.#store = store;
@@ -116,6 +126,12 @@ export class CalcEngine {
     queue.on('finished', (job) => this.#follow(job, 'complete'));
     queue.on('failed', (job) => this.#follow(job, 'failed'));
     queue.on('aborted', (job) => this.#follow(job, 'aborted'));
+    this.#lostJobs = watchLostJobs(queue, {
+      liveJobs: () => store.runningJobs().flatMap((job) => job.queueJobId ?? []),
+      onLost: (queueJobId) => this.#lost(queueJobId),
+      intervalMs: options.lostJobCheckMs ?? 15_000,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
   }
 
   static async open(options: CalcEngineOptions): Promise<CalcEngine> {
@@ -196,6 +212,13 @@ export class CalcEngine {
       this.#store.submitted(job.id, queueJobId);
       return { jobId: job.id };
     } catch (error) {
+      if (isGeoworksError(error) && error.kind === 'unavailable') {
+        // The queue cannot take it now (Redis down): nothing ran, so nothing is kept; the
+        // client is told to come back (503) instead of finding a failed job it never ran.
+        this.#store.setStatus(job.id, 'deleted');
+        await rm(job.dir, { recursive: true, force: true });
+        throw error;
+      }
       const message = (error as Error).message;
       const traceback = (
         serializeError(error).stack ?? `${(error as Error).name}: ${message}`
@@ -333,12 +356,25 @@ export class CalcEngine {
     }
   }
 
+  /**
+   * A running job the queue no longer knows (its Redis state was lost): nothing will report
+   * its end, so it fails now, with the reason in its own log (the queue's log went with it).
+   */
+  #lost(queueJobId: string): void {
+    const job = this.#store.jobByQueueId(queueJobId);
+    if (job === null || !this.isRunning(job)) return;
+    const error = new JobLostError(queueJobId, job.status);
+    this.#store.addLog(job.id, 'CRITICAL', `pid-${process.pid}`, error.message);
+    this.#store.setStatus(job.id, 'failed', { stopped: true });
+  }
+
   /** At start-up: what happened to jobs while the server was down (a restart fails running ones). */
   async #reconcile(): Promise<void> {
     for (const job of this.#store.runningJobs()) {
       const queueJob = job.queueJobId === null ? null : await this.#queue.get(job.queueJobId);
       if (queueJob === null) {
-        this.#store.setStatus(job.id, 'failed', { stopped: true });
+        if (job.queueJobId === null) this.#store.setStatus(job.id, 'failed', { stopped: true });
+        else this.#lost(job.queueJobId);
         continue;
       }
       if (queueJob.status === 'finished') this.#follow(queueJob, 'complete');
@@ -383,40 +419,70 @@ export class CalcEngine {
     return RUNNING.includes(job.status);
   }
 
+  /**
+   * Where a job's log lives: the queue's while it has the job, else the engine's own rows
+   * (jobs refused at submit, and jobs the queue lost, whose queue log went with them).
+   */
+  async #fromLog<T>(
+    job: CalcJob,
+    fromQueue: (queueJobId: string) => Promise<T>,
+    fromStore: () => T,
+  ): Promise<T> {
+    if (job.queueJobId === null) return fromStore();
+    try {
+      return await fromQueue(job.queueJobId);
+    } catch (error) {
+      if (error instanceof JobNotFoundError) return fromStore();
+      throw error;
+    }
+  }
+
   /** Log rows `start` (inclusive) to `stop` (exclusive, null: to the end). */
   async logs(id: number, start: number, stop: number | null): Promise<LogRow[]> {
     const job = this.#store.job(id);
     if (job === null) return [];
-    if (job.queueJobId === null) return this.#store.logs(id, start, stop);
-    const lines = await this.#queue.logs(job.queueJobId, {
-      start,
-      ...(stop === null ? {} : { end: stop }),
-    });
-    return lines.map((line) => ({
-      time: line.time,
-      level: LEVELS[line.level],
-      process: line.source,
-      message: line.message,
-    }));
+    return this.#fromLog(
+      job,
+      async (queueJobId) => {
+        const lines = await this.#queue.logs(queueJobId, {
+          start,
+          ...(stop === null ? {} : { end: stop }),
+        });
+        return lines.map((line) => ({
+          time: line.time,
+          level: LEVELS[line.level],
+          process: line.source,
+          message: line.message,
+        }));
+      },
+      () => this.#store.logs(id, start, stop),
+    );
   }
 
   async logSize(id: number): Promise<number> {
     const job = this.#store.job(id);
     if (job === null) return 0;
-    return job.queueJobId === null
-      ? this.#store.logCount(id)
-      : this.#queue.logCount(job.queueJobId);
+    return this.#fromLog(
+      job,
+      (queueJobId) => this.#queue.logCount(queueJobId),
+      () => this.#store.logCount(id),
+    );
   }
 
   /** The last CRITICAL message, as lines ([] when there is none). */
   async traceback(id: number): Promise<string[]> {
     const job = this.job(id);
-    if (job.queueJobId === null) return this.#store.lastCritical(id)?.split('\n') ?? [];
-    const count = await this.#queue.logCount(job.queueJobId);
-    // Failures are logged last: look at the tail only, however long the log.
-    const tail = await this.#queue.logs(job.queueJobId, { start: Math.max(0, count - 500) });
-    const critical = tail.reverse().find((line) => line.level === 'critical');
-    return critical?.message.split('\n') ?? [];
+    return this.#fromLog(
+      job,
+      async (queueJobId) => {
+        const count = await this.#queue.logCount(queueJobId);
+        // Failures are logged last: look at the tail only, however long the log.
+        const tail = await this.#queue.logs(queueJobId, { start: Math.max(0, count - 500) });
+        const critical = tail.reverse().find((line) => line.level === 'critical');
+        return critical?.message.split('\n') ?? [];
+      },
+      () => this.#store.lastCritical(id)?.split('\n') ?? [],
+    );
   }
 
   results(id: number, actor?: Actor): (CalcOutput & { exportTypes: ExportType[] })[] {
@@ -496,12 +562,18 @@ export class CalcEngine {
       );
     }
     if (job.queueJobId === null) return { error: `PID for job ${id} not found in the database` };
-    const { job: ended } = await this.#queue.abort(
-      job.queueJobId,
-      `aborted by ${actor?.name ?? 'request'}`,
-    );
-    // The queue's event records it too; record now so the answer and the status agree.
-    if (ended.status === 'aborted') this.#store.setStatus(id, 'aborted', { stopped: true });
+    const reason = `aborted by ${actor?.name ?? 'request'}`;
+    try {
+      const { job: ended } = await this.#queue.abort(job.queueJobId, reason);
+      // The queue's event records it too; record now so the answer and the status agree.
+      if (ended.status === 'aborted') this.#store.setStatus(id, 'aborted', { stopped: true });
+    } catch (error) {
+      if (!(error instanceof JobNotFoundError)) throw error;
+      // The queue lost the job (and has told any worker still running it to stop): what the
+      // server lists as running can always be aborted.
+      this.#store.addLog(id, 'WARNING', `pid-${process.pid}`, `Job ${id} ${reason}`);
+      this.#store.setStatus(id, 'aborted', { stopped: true });
+    }
     return { success: `Killing job ${id}` };
   }
 
@@ -520,8 +592,12 @@ export class CalcEngine {
         `Job ${id} cannot be removed: job${children.length > 1 ? 's' : ''} ${children.map((child) => child.id).join(', ')} use${children.length > 1 ? '' : 's'} it as parent`,
       );
     }
-    if (this.isRunning(job) && job.queueJobId !== null)
-      await this.#queue.abort(job.queueJobId, 'removed');
+    if (this.isRunning(job) && job.queueJobId !== null) {
+      await this.#queue.abort(job.queueJobId, 'removed').catch((error: unknown) => {
+        // A job the queue lost is not running anywhere it could be stopped from.
+        if (!(error instanceof JobNotFoundError)) throw error;
+      });
+    }
     this.#store.setStatus(id, 'deleted');
     await rm(job.dir, { recursive: true, force: true });
     return { success: String(id) };
@@ -532,6 +608,7 @@ export class CalcEngine {
   }
 
   async close(options: { graceMs?: number } = {}): Promise<void> {
+    this.#lostJobs.stop();
     await this.#queue.close({ graceMs: options.graceMs ?? 0 });
     this.#store.close();
   }

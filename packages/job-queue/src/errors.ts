@@ -80,6 +80,34 @@ export class QueueLockedError extends ConflictError {
   }
 }
 
+/**
+ * The queue's store cannot be reached now (Redis down or not answering). Nothing was done;
+ * the same call may work once it is back, which `retryAfterSeconds` suggests waiting for.
+ */
+export class QueueUnavailableError extends UnavailableError {
+  constructor(reason: string, retryAfterSeconds: number, cause?: unknown) {
+    super(`The job queue is unavailable (${reason}); try again shortly`, {
+      code: 'QUEUE_UNAVAILABLE',
+      details: { retryAfterSeconds },
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+}
+
+/**
+ * The queue no longer knows a job that was queued or running: its Redis state was lost (a
+ * restart without persistence, a flush) or removed by hand. Nothing will ever report its end.
+ */
+export class JobLostError extends GeoworksError {
+  constructor(id: string, was: string) {
+    super(
+      'internal',
+      `The job queue lost job ${id} while it was ${was} (its Redis state is gone, for example after Redis restarted without its data); it was stopped and must be run again`,
+      { code: 'JOB_LOST', details: { id } },
+    );
+  }
+}
+
 export class QueueClosedError extends UnavailableError {
   constructor() {
     super('The job queue is closed', { code: 'QUEUE_CLOSED' });

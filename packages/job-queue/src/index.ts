@@ -7,11 +7,13 @@ export { defineJobType } from './job-types.js';
 export {
   JobAbortedError,
   JobInterruptedError,
+  JobLostError,
   JobNotFoundError,
   JobTimeoutError,
   JobTypeDefinitionError,
   QueueClosedError,
   QueueLockedError,
+  QueueUnavailableError,
   UnknownJobTypeError,
   UnknownQueueError,
   UnserializableValueError,
@@ -39,3 +41,5 @@ export type {
   QueueLogger,
   QueueStats,
 } from './types.js';
+export { watchLostJobs } from './lost-jobs.js';
+export type { LostJobWatch, LostJobWatchOptions } from './lost-jobs.js';

@@ -173,7 +173,9 @@ export abstract class BaseJobQueue extends EventEmitter<JobEvents> implements Jo
       const poll = setInterval(() => {
         this.get(id).then(
           (job) => {
-            if (job !== null && isTerminal(job.status)) done(() => resolve(job));
+            // Gone while waited for (a Redis that lost its data): it will never end.
+            if (job === null) done(() => reject(new JobNotFoundError(id)));
+            else if (isTerminal(job.status)) done(() => resolve(job));
           },
           (error: unknown) => done(() => reject(error)),
         );

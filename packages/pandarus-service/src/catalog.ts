@@ -27,6 +27,16 @@ export interface IntersectionRecord {
   vectorPath: string;
 }
 
+export type JobRecordStatus = 'queued' | 'started' | 'finished' | 'failed';
+
+/** What the service itself remembers of a calculation job, whatever its queue forgets. */
+export interface JobRecord {
+  id: string;
+  type: string;
+  status: JobRecordStatus;
+  error: string | null;
+}
+
 export interface CatalogSummary {
   files: [string, string, DatasetKind][];
   intersections: [string, string][];
@@ -63,6 +73,15 @@ CREATE TABLE IF NOT EXISTS remaining (
   PRIMARY KEY (first_sha256, second_sha256),
   FOREIGN KEY (first_sha256, second_sha256) REFERENCES intersections (first_sha256, second_sha256)
 );
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'started', 'finished', 'failed')),
+  error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_live ON jobs (id) WHERE status IN ('queued', 'started');
 CREATE TABLE IF NOT EXISTS rasterstats (
   vector_sha256 TEXT NOT NULL REFERENCES files (sha256),
   raster_sha256 TEXT NOT NULL REFERENCES files (sha256),
@@ -218,6 +237,45 @@ export class Catalog {
         'SELECT vector_sha256, raster_sha256 FROM rasterstats ORDER BY created_at, rowid',
       ),
     };
+  }
+
+  // ---- calculation jobs ---------------------------------------------------------------------
+
+  /** Remembers a job the service queued (again: nothing changes). */
+  trackJob(id: string, type: string): void {
+    const now = Date.now();
+    this.#db
+      .prepare(
+        `INSERT OR IGNORE INTO jobs (id, type, status, error, created_at, updated_at)
+         VALUES (?, ?, 'queued', NULL, ?, ?)`,
+      )
+      .run(id, type, now, now);
+  }
+
+  /** Records a job's new status; a finished or failed job stays as it ended. */
+  updateJob(id: string, status: JobRecordStatus, error: string | null = null): void {
+    this.#db
+      .prepare(
+        `UPDATE jobs SET status = ?, error = ?, updated_at = ?
+         WHERE id = ? AND status IN ('queued', 'started')`,
+      )
+      .run(status, error, Date.now(), id);
+  }
+
+  job(id: string): JobRecord | null {
+    const row = this.#db.prepare('SELECT id, type, status, error FROM jobs WHERE id = ?').get(id) as
+      JobRecord | undefined;
+    return row ?? null;
+  }
+
+  /** Ids of the jobs recorded as queued or started. */
+  liveJobIds(): string[] {
+    return (
+      this.#db
+        .prepare("SELECT id FROM jobs WHERE status IN ('queued', 'started')")
+        .pluck()
+        .all() as string[]
+    );
   }
 
   close(): void {

@@ -8,13 +8,18 @@ import {
   InvalidInputError,
   NotAcceptableError,
   NotFoundError,
+  UnavailableError,
 } from '@geoworks/errors';
 import type { VectorFormat } from '@geoworks/geo-intersect';
 import {
   createJobQueue,
   defineJobType,
+  JobLostError,
+  JobNotFoundError,
+  watchLostJobs,
   type Job,
   type JobQueue,
+  type LostJobWatch,
   type QueueLogger,
   type RedisBackendOptions,
 } from '@geoworks/job-queue';
@@ -45,6 +50,11 @@ export interface PandarusServiceOptions {
   concurrency?: number;
   /** Run jobs through Redis (workers on other machines) instead of the embedded queue. */
   redis?: Omit<RedisBackendOptions, 'kind'>;
+  /**
+   * How often queued and running jobs are checked against the queue (on Redis, a restart
+   * without its data forgets them); a forgotten job fails at the next check. Default 15 s.
+   */
+  lostJobCheckMs?: number;
   logger?: QueueLogger;
 }
 
@@ -125,6 +135,7 @@ export class PandarusService {
     Pick<PandarusServiceOptions, 'cpus' | 'exportFormat' | 'rasterRule' | 'compress'>
   >;
   readonly #logger: QueueLogger | undefined;
+  readonly #lostJobs: LostJobWatch;
 
   private constructor(
     catalog: Catalog,
@@ -149,7 +160,17 @@ export class PandarusService {
       rasterRule: options.rasterRule ?? 'coverage',
       compress: options.compress ?? true,
     };
+    queue.on('started', (job) => catalog.updateJob(job.id, 'started'));
     queue.on('finished', (job) => this.#record(job));
+    const failed = (job: Job) => catalog.updateJob(job.id, 'failed', job.error?.message ?? null);
+    queue.on('failed', failed);
+    queue.on('aborted', failed);
+    this.#lostJobs = watchLostJobs(queue, {
+      liveJobs: () => catalog.liveJobIds(),
+      onLost: (id) => this.#lost(id),
+      intervalMs: options.lostJobCheckMs ?? 15_000,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
   }
 
   static async open(options: PandarusServiceOptions): Promise<PandarusService> {
@@ -234,7 +255,16 @@ export class PandarusService {
   /** Runs a job and waits for its result, turning its failure back into the error. */
   async #run<T>(type: string, payload: unknown): Promise<T> {
     const id = await this.#queue.enqueue(type, payload);
-    const job = await this.#queue.wait(id);
+    let job: Job;
+    try {
+      job = await this.#queue.wait(id);
+    } catch (error) {
+      if (!(error instanceof JobNotFoundError)) throw error;
+      throw new UnavailableError(
+        `The job queue lost the ${type} job (its Redis state is gone); send the request again`,
+        { code: 'JOB_LOST', details: { retryAfterSeconds: 5 } },
+      );
+    }
     if (job.status === 'finished') return job.result as T;
     const error = job.error;
     if (error?.kind === 'not-acceptable' || error?.kind === 'invalid-input') {
@@ -271,9 +301,16 @@ export class PandarusService {
       format: this.#options.exportFormat,
       compress: this.#options.compress,
     };
-    return this.#queue.enqueue('intersection', payload, {
+    return this.#enqueueTracked('intersection', payload, {
       key: `intersection:${first.sha256}:${second.sha256}`,
     });
+  }
+
+  /** Queues a calculation and remembers it, so its end is known even if the queue forgets it. */
+  async #enqueueTracked(type: CalculationKind, payload: unknown, options: { key: string }) {
+    const id = await this.#queue.enqueue(type, payload, options);
+    this.#catalog.trackJob(id, type);
+    return id;
   }
 
   async requestRemaining(firstSha: string, secondSha: string): Promise<string> {
@@ -291,7 +328,9 @@ export class PandarusService {
       outDir: this.#dirs.remaining,
       compress: this.#options.compress,
     };
-    return this.#queue.enqueue('remaining', payload, { key: `remaining:${firstSha}:${secondSha}` });
+    return this.#enqueueTracked('remaining', payload, {
+      key: `remaining:${firstSha}:${secondSha}`,
+    });
   }
 
   async requestRasterStats(vectorSha: string, rasterSha: string): Promise<string> {
@@ -311,7 +350,7 @@ export class PandarusService {
       rule: this.#options.rasterRule,
       compress: this.#options.compress,
     };
-    return this.#queue.enqueue('rasterstats', payload, {
+    return this.#enqueueTracked('rasterstats', payload, {
       key: `rasterstats:${vectorSha}:${rasterSha}`,
     });
   }
@@ -326,11 +365,27 @@ export class PandarusService {
     error: string | null;
   } | null> {
     const job = await this.#queue.get(jobId);
-    if (job === null || job.type === 'inspect') return null;
-    if (job.status === 'finished') this.#record(job);
-    // An aborted job ends like a failed one for clients that only know rq's words.
-    const status = job.status === 'aborted' ? 'failed' : job.status;
-    return { status, error: job.error?.message ?? null };
+    if (job !== null) {
+      if (job.type === 'inspect') return null;
+      if (job.status === 'finished') this.#record(job);
+      // An aborted job ends like a failed one for clients that only know rq's words.
+      const status = job.status === 'aborted' ? 'failed' : job.status;
+      return { status, error: job.error?.message ?? null };
+    }
+    // The queue forgot it: removed after its retention, or lost with Redis's data.
+    if (this.#catalog.job(jobId) === null) return null;
+    this.#lost(jobId);
+    const record = this.#catalog.job(jobId)!;
+    return { status: record.status, error: record.error };
+  }
+
+  /** A job the queue no longer knows: unless it had ended, it never will. */
+  #lost(id: string): void {
+    const record = this.#catalog.job(id);
+    if (record === null || (record.status !== 'queued' && record.status !== 'started')) return;
+    const error = new JobLostError(id, record.status);
+    this.#logger?.warn({ jobId: id }, error.message);
+    this.#catalog.updateJob(id, 'failed', error.message);
   }
 
   /** The file of a calculated result; NotFoundError when it has not been calculated. */
@@ -357,6 +412,7 @@ export class PandarusService {
   }
 
   async close(): Promise<void> {
+    this.#lostJobs.stop();
     await this.#queue.close();
     this.#catalog.close();
   }
@@ -425,6 +481,7 @@ export class PandarusService {
         if (vectorSha && rasterSha)
           this.#catalog.addRasterStats(vectorSha, rasterSha, (job.result as { path: string }).path);
       }
+      this.#catalog.updateJob(job.id, 'finished');
     } catch (error) {
       this.#logger?.error(
         { err: error, jobId: job.id },

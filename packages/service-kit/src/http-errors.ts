@@ -157,8 +157,23 @@ export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler 
       return;
     }
     res.status(view.status);
+    const retryAfter = retryAfterSeconds(view);
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
     send(res, format(options, error, req, view, log));
   };
+}
+
+/**
+ * An error that says when to come back (`details.retryAfterSeconds`: a queue whose Redis is
+ * down, a throttled login) tells clients through `Retry-After`, which HTTP clients and proxies
+ * act on, instead of only in the body.
+ */
+function retryAfterSeconds(view: PublicError): number | undefined {
+  if (view.status !== 429 && view.status !== 503) return undefined;
+  const seconds = view.details?.retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0
+    ? Math.ceil(seconds)
+    : undefined;
 }
 
 function format(

@@ -3,6 +3,7 @@ import {
   InvalidInputError,
   NotFoundError,
   TooLargeError,
+  UnavailableError,
   type ErrorKind,
 } from '@geoworks/errors';
 import express from 'express';
@@ -46,6 +47,11 @@ async function failingService(options: Partial<ErrorHandlerOptions> = {}) {
     throw new InvalidInputError('bbox needs 4 numbers', {
       code: 'BAD_BBOX',
       details: { got: 3 },
+    });
+  });
+  app.get('/queue-down', () => {
+    throw new UnavailableError('The job queue is unavailable', {
+      details: { retryAfterSeconds: 4.2 },
     });
   });
   app.get('/bug', () => {
@@ -117,6 +123,18 @@ describe('errorHandler', () => {
       error: { code: 'BAD_BBOX', message: 'bbox needs 4 numbers', details: { got: 3 } },
       requestId: 'req-42',
     });
+  });
+
+  it('tells when to come back with Retry-After, from details.retryAfterSeconds', async () => {
+    const { url } = await failingService();
+    const response = await fetch(`${url}queue-down`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.json()).toMatchObject({
+      error: { code: 'UNAVAILABLE', details: { retryAfterSeconds: 4.2 } },
+    });
+    // Errors that do not say when to come back get no header.
+    expect((await fetch(`${url}kind/unavailable`)).headers.get('retry-after')).toBeNull();
   });
 
   it('never shows an internal error message or stack to the client, but logs them', async () => {

@@ -19,5 +19,6 @@ export function fixturesDir(): string {
 
 export { freePort, startRedis } from './redis.js';
 export type { RedisServer } from './redis.js';
+export { eventually } from './eventually.js';
 export { exampleBlock, runExample } from './examples.js';
 export type { RunExampleOptions } from './examples.js';

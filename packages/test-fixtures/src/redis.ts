@@ -20,10 +20,13 @@ export async function freePort(): Promise<number> {
 export interface RedisServer {
   url: string;
   port: number;
+  /** Ends the server (SIGTERM); without persistence, its data goes with it. */
   stop(): Promise<void>;
+  /** Starts it again on the same port, empty (stopping it first if it runs). */
+  restart(): Promise<void>;
 }
 
-/** Starts Debian's redis-server on a free loopback port, without persistence. */
+/** Starts Debian's redis-server on a loopback port, without persistence. */
 export async function startRedis(): Promise<RedisServer> {
   const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (found.error !== undefined) {
@@ -33,6 +36,25 @@ export async function startRedis(): Promise<RedisServer> {
     );
   }
   const port = await freePort();
+  let child = await spawnRedis(port);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop,
+    async restart() {
+      await stop();
+      child = await spawnRedis(port);
+    },
+  };
+}
+
+async function spawnRedis(port: number): Promise<ChildProcess> {
   const child: ChildProcess = spawn(
     'redis-server',
     [
@@ -59,16 +81,7 @@ export async function startRedis(): Promise<RedisServer> {
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return child;
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -9,8 +9,20 @@ import {
   type JobType as BullState,
 } from 'bullmq';
 import { Redis } from 'ioredis';
-import { serializeError, UpstreamError, type SerializedError } from '@geoworks/errors';
-import { JobAbortedError, JobNotFoundError, JobTimeoutError, QueueClosedError } from '../errors.js';
+import {
+  GeoworksError,
+  serializeError,
+  UpstreamError,
+  type SerializedError,
+} from '@geoworks/errors';
+import {
+  JobAbortedError,
+  JobLostError,
+  JobNotFoundError,
+  JobTimeoutError,
+  QueueClosedError,
+  QueueUnavailableError,
+} from '../errors.js';
 import { Executor } from '../execution/executor.js';
 import type { JobTypeRegistry } from '../job-types.js';
 import { BaseJobQueue, isRetryable } from '../queue.js';
@@ -43,7 +55,22 @@ export interface RedisBackendOptions {
   lockDurationMs?: number;
   /** Finished and failed jobs are removed after this many seconds. Default 7 days. */
   retentionSeconds?: number;
+  /**
+   * How long a call (enqueue, get, list, ...) waits for an answer from a connected Redis before
+   * failing with QueueUnavailableError. While Redis is unreachable, calls fail at once. Default 5 s.
+   */
+  commandTimeoutMs?: number;
 }
+
+/** How long an orderly close may wait for Redis. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+/** What clients are told to wait (Retry-After) when Redis cannot be reached. */
+const RETRY_AFTER_SECONDS = 5;
+
+/** ioredis's ways of saying the server is not there (or not answering). */
+const CONNECTION_FAILURE =
+  /Stream isn't writeable|Connection is closed|Command timed out|max retries per request|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Socket closed unexpectedly/i;
 
 type Internals = SqliteQueueInternals;
 
@@ -115,9 +142,17 @@ export class RedisJobQueue extends BaseJobQueue {
     this.#subscriber = (backend.consume ?? true) ? this.#connection() : null;
   }
 
-  /** A new connection to the same server, closed with the queue. */
+  /**
+   * A new connection to the same server, closed with the queue. Unlike the connection calls
+   * use, it waits through outages: BullMQ's workers, event readers and our abort subscriber
+   * resume on their own when Redis is back.
+   */
   #connection(): Redis {
-    const connection = this.#redis.duplicate();
+    const connection = this.#redis.duplicate({
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+      commandTimeout: undefined,
+    });
     connection.on('error', (error: Error) => {
       if (!this.#closing) this.#options.logger?.warn({ err: error }, 'Redis connection error');
     });
@@ -130,7 +165,14 @@ export class RedisJobQueue extends BaseJobQueue {
     backend: RedisBackendOptions,
     options: Internals,
   ): Promise<RedisJobQueue> {
-    const redis = new Redis(backend.url, { maxRetriesPerRequest: null, lazyConnect: true });
+    // Calls made on behalf of a client fail fast while Redis is away (no offline queue, one
+    // retry, a command timeout) instead of hanging the request for the whole outage.
+    const redis = new Redis(backend.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: backend.commandTimeoutMs ?? 5000,
+    });
     redis.on('error', (error: Error) =>
       options.logger?.warn({ err: error }, 'Redis connection error'),
     );
@@ -183,6 +225,11 @@ export class RedisJobQueue extends BaseJobQueue {
         worker.on('error', (error) =>
           this.#options.logger?.error({ err: error, queue: name }, 'job worker error'),
         );
+        // The job's lock could not be renewed: Redis lost the job (or another worker took it
+        // over). Nothing this run produces can be recorded any more, so stop it now.
+        worker.on('lockRenewalFailed', (ids: string[]) => {
+          for (const id of ids) this.#running.get(id)?.abort(new JobLostError(id, 'running'));
+        });
         this.#workers.set(name, worker);
         await worker.waitUntilReady();
       }
@@ -191,8 +238,11 @@ export class RedisJobQueue extends BaseJobQueue {
 
   // ---- producing --------------------------------------------------------------------------
 
-  async enqueue(type: string, payload: unknown, options: EnqueueOptions = {}): Promise<string> {
-    this.#checkOpen();
+  enqueue(type: string, payload: unknown, options: EnqueueOptions = {}): Promise<string> {
+    return this.#guard(() => this.#enqueue(type, payload, options));
+  }
+
+  async #enqueue(type: string, payload: unknown, options: EnqueueOptions): Promise<string> {
     const job = this.prepareEnqueue(type, payload, options);
     const id = randomUUID();
     if (job.key !== null) {
@@ -245,8 +295,11 @@ export class RedisJobQueue extends BaseJobQueue {
     throw new UpstreamError(`Could not claim job key "${key}": too much contention`);
   }
 
-  async get(id: string): Promise<Job | null> {
-    this.#checkOpen();
+  get(id: string): Promise<Job | null> {
+    return this.#guard(() => this.#get(id));
+  }
+
+  async #get(id: string): Promise<Job | null> {
     const found = await this.#find(String(id));
     return found === null ? null : this.#toJob(found.job, found.state);
   }
@@ -259,8 +312,11 @@ export class RedisJobQueue extends BaseJobQueue {
     return null;
   }
 
-  async list(filter: JobFilter = {}): Promise<Job[]> {
-    this.#checkOpen();
+  list(filter: JobFilter = {}): Promise<Job[]> {
+    return this.#guard(() => this.#list(filter));
+  }
+
+  async #list(filter: JobFilter): Promise<Job[]> {
     const { limit, offset } = this.checkFilter(filter);
     const statuses: JobStatus[] =
       filter.status === undefined
@@ -294,10 +350,17 @@ export class RedisJobQueue extends BaseJobQueue {
     return jobs.slice(offset, offset + limit);
   }
 
-  async abort(id: string, reason = 'aborted on request'): Promise<AbortResult> {
-    this.#checkOpen();
+  abort(id: string, reason = 'aborted on request'): Promise<AbortResult> {
+    return this.#guard(() => this.#abort(id, reason));
+  }
+
+  async #abort(id: string, reason: string): Promise<AbortResult> {
     const found = await this.#find(String(id));
-    if (found === null) throw new JobNotFoundError(String(id));
+    if (found === null) {
+      // A worker may still run a job whose Redis state was lost: tell it to stop anyway.
+      await this.#redis.publish(this.#key('abort'), JSON.stringify({ id: String(id), reason }));
+      throw new JobNotFoundError(String(id));
+    }
     const job = await this.#toJob(found.job, found.state);
     if (job.status !== 'queued' && job.status !== 'started') return { aborted: false, job };
     const error = serializeError(new JobAbortedError(reason));
@@ -315,8 +378,11 @@ export class RedisJobQueue extends BaseJobQueue {
     return { aborted: ended.status === 'aborted', job: ended };
   }
 
-  async logs(id: string, range: LogRange = {}): Promise<LogLine[]> {
-    this.#checkOpen();
+  logs(id: string, range: LogRange = {}): Promise<LogLine[]> {
+    return this.#guard(() => this.#logs(id, range));
+  }
+
+  async #logs(id: string, range: LogRange): Promise<LogLine[]> {
     const { start, end } = this.checkRange(range);
     const found = await this.#find(String(id));
     if (found === null) throw new JobNotFoundError(String(id));
@@ -330,15 +396,19 @@ export class RedisJobQueue extends BaseJobQueue {
     return logs.map((text, offset) => parseLogLine(text, start + offset));
   }
 
-  async logCount(id: string): Promise<number> {
-    this.#checkOpen();
-    const found = await this.#find(String(id));
+  logCount(id: string): Promise<number> {
+    return this.#guard(async () => {
+      const found = await this.#find(String(id));
     if (found === null) throw new JobNotFoundError(String(id));
-    return (await this.#bullQueue(found.job.queueName).getJobLogs(found.job.id!, 0, 0)).count;
+      return (await this.#bullQueue(found.job.queueName).getJobLogs(found.job.id!, 0, 0)).count;
+    });
   }
 
-  async stats(): Promise<QueueStats[]> {
-    this.#checkOpen();
+  stats(): Promise<QueueStats[]> {
+    return this.#guard(() => this.#stats());
+  }
+
+  #stats(): Promise<QueueStats[]> {
     return Promise.all(
       this.queues.map(async (name) => {
         const counts = await this.#bullQueue(name).getJobCounts(
@@ -374,12 +444,24 @@ export class RedisJobQueue extends BaseJobQueue {
       while (this.#running.size > 0 && Date.now() < deadline) await sleep(25);
       for (const controller of this.#running.values()) controller.abort(new QueueClosedError());
     }
-    await Promise.all(workers.map((worker) => worker.close()));
+    // BullMQ closes through Redis; while Redis is away that would wait for the whole outage,
+    // and a service must still stop. So the orderly close gets a few seconds (none when Redis
+    // is already gone), then every connection is cut, which ends whatever is still waiting.
+    const reachable = this.#redis.status === 'ready';
+    const orderly = (async () => {
+      // Forced, a worker drops its blocking connection instead of asking Redis to close it.
+      await Promise.all(workers.map((worker) => worker.close(!reachable)));
+      await Promise.all([...this.#events.values()].map((events) => events.close()));
+      await Promise.all([...this.#bullQueues.values()].map((queue) => queue.close()));
+    })().catch((error: unknown) =>
+      this.#options.logger?.warn({ err: error }, 'job queue did not close cleanly'),
+    );
+    await within(orderly, reachable ? CLOSE_TIMEOUT_MS : 0);
     this.#executor.close();
-    await Promise.all([...this.#events.values()].map((events) => events.close()));
-    await Promise.all([...this.#bullQueues.values()].map((queue) => queue.close()));
     for (const connection of this.#connections) connection.disconnect();
-    await this.#redis.quit().catch(() => undefined);
+    if (this.#redis.status === 'ready') await this.#redis.quit().catch(() => undefined);
+    this.#redis.disconnect();
+    await within(orderly, CLOSE_TIMEOUT_MS);
   }
 
   // ---- consuming --------------------------------------------------------------------------
@@ -437,6 +519,11 @@ export class RedisJobQueue extends BaseJobQueue {
         await pending;
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
+      }
+      if (error instanceof JobLostError) {
+        // Its keys are gone: writing a log line or an error now would only leave strays.
+        this.#options.logger?.warn({ jobId: id }, error.message);
+        throw new UnrecoverableError(error.message);
       }
       const serialized = serializeError(error);
       if (!(error instanceof JobAbortedError)) {
@@ -561,6 +648,26 @@ export class RedisJobQueue extends BaseJobQueue {
   #checkOpen(): void {
     if (this.#closing) throw new QueueClosedError();
   }
+
+  /** Runs a client's call; Redis being away becomes QueueUnavailableError (HTTP 503). */
+  async #guard<T>(operation: () => Promise<T>): Promise<T> {
+    this.#checkOpen();
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof Error && !(error instanceof GeoworksError)) {
+        const down = this.#redis.status !== 'ready';
+        if (down || CONNECTION_FAILURE.test(error.message)) {
+          throw new QueueUnavailableError(
+            down ? `Redis is unreachable (${this.#redis.status})` : 'Redis is not answering',
+            RETRY_AFTER_SECONDS,
+            error,
+          );
+        }
+      }
+      throw error;
+    }
+  }
 }
 
 function logText(level: LogLevel, source: string, message: string): string {
@@ -579,6 +686,13 @@ function parseLogLine(text: string, index: number): LogLine {
 
 function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function sleep(ms: number): Promise<void> {
