@@ -307,9 +307,23 @@ export class RedisJobQueue extends BaseJobQueue {
   async #find(id: string): Promise<{ job: BullJob; state: BullState | 'unknown' } | null> {
     for (const queue of this.#bullQueues.values()) {
       const job = await BullJob.fromId(queue, id);
-      if (job !== undefined) return { job, state: (await job.getState()) as BullState | 'unknown' };
+      if (job !== undefined) return this.#withState(queue, job);
     }
     return null;
+  }
+
+  /**
+   * A job's fields and its state are two reads: a job that ended between them would come out
+   * finished with the fields of its running self (no result, attempt 0), so read those again.
+   */
+  async #withState(
+    queue: Queue,
+    job: BullJob,
+  ): Promise<{ job: BullJob; state: BullState | 'unknown' }> {
+    const state = (await job.getState()) as BullState | 'unknown';
+    if ((state === 'completed' || state === 'failed') && !job.finishedOn)
+      return { job: (await BullJob.fromId(queue, job.id!)) ?? job, state };
+    return { job, state };
   }
 
   list(filter: JobFilter = {}): Promise<Job[]> {
@@ -334,10 +348,12 @@ export class RedisJobQueue extends BaseJobQueue {
           : filter.type;
     const jobs: Job[] = [];
     for (const name of queues) {
-      const bullJobs = await this.#bullQueue(name).getJobs(states, 0, -1);
-      for (const bullJob of bullJobs) {
-        if (bullJob === undefined || bullJob.id === undefined) continue;
-        const job = await this.#toJob(bullJob, (await bullJob.getState()) as BullState);
+      const bullQueue = this.#bullQueue(name);
+      const bullJobs = await bullQueue.getJobs(states, 0, -1);
+      for (const listed of bullJobs) {
+        if (listed === undefined || listed.id === undefined) continue;
+        const { job: bullJob, state } = await this.#withState(bullQueue, listed);
+        const job = await this.#toJob(bullJob, state);
         if (!statuses.includes(job.status)) continue;
         if (types !== null && !types.includes(job.type)) continue;
         if (filter.key !== undefined && job.key !== filter.key) continue;
@@ -399,7 +415,7 @@ export class RedisJobQueue extends BaseJobQueue {
   logCount(id: string): Promise<number> {
     return this.#guard(async () => {
       const found = await this.#find(String(id));
-    if (found === null) throw new JobNotFoundError(String(id));
+      if (found === null) throw new JobNotFoundError(String(id));
       return (await this.#bullQueue(found.job.queueName).getJobLogs(found.job.id!, 0, 0)).count;
     });
   }
