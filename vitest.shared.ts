@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { UserWorkspaceConfig } from 'vitest/config';
 
 // Vite's default server conditions, after ours.
@@ -24,4 +25,21 @@ export function sharedProjectConfig(
       ...overrides,
     },
   };
+}
+
+/**
+ * A service's project: as any other, and every test file also fails when a route answered with
+ * a status its OpenAPI document does not list.
+ */
+export function serviceProjectConfig(
+  name: string,
+  overrides: NonNullable<UserWorkspaceConfig['test']> = {},
+): UserWorkspaceConfig {
+  const documentedAnswers = fileURLToPath(
+    new URL('./vitest.documented-answers.ts', import.meta.url),
+  );
+  return sharedProjectConfig(name, {
+    ...overrides,
+    setupFiles: [documentedAnswers, ...[overrides.setupFiles ?? []].flat()],
+  });
 }

@@ -1,4 +1,4 @@
 import { defineProject } from 'vitest/config';
-import { sharedProjectConfig } from '../../vitest.shared.js';
+import { serviceProjectConfig } from '../../vitest.shared.js';
 
-export default defineProject(sharedProjectConfig('calc-server'));
+export default defineProject(serviceProjectConfig('calc-server'));

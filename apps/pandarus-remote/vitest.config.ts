@@ -1,4 +1,4 @@
 import { defineProject } from 'vitest/config';
-import { sharedProjectConfig } from '../../vitest.shared.js';
+import { serviceProjectConfig } from '../../vitest.shared.js';
 
-export default defineProject(sharedProjectConfig('pandarus-remote'));
+export default defineProject(serviceProjectConfig('pandarus-remote'));

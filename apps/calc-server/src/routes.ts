@@ -43,6 +43,14 @@ const idParameter = {
   description: 'Job id',
 };
 
+/** Routes that read or change the job queue answer 503 while its Redis cannot be reached. */
+const QUEUE_UNAVAILABLE = {
+  '503': jsonResponse('The job queue is unavailable (Redis down); retry after Retry-After'),
+};
+
+/** Write routes do not exist in READ_ONLY mode. */
+const READ_ONLY = { '404': jsonResponse('Not available in READ_ONLY mode') };
+
 function jobId(req: Request): number {
   const id = Number(req.params.id);
   if (!Number.isSafeInteger(id) || id < 0)
@@ -91,7 +99,7 @@ export function calcRoutes(options: RouteOptions): Api {
       { name: 'limit', in: 'query', schema: { type: 'integer', default: 100 } },
       { name: 'offset', in: 'query', schema: { type: 'integer', default: 0 } },
     ],
-    responses: { '200': jsonResponse('List items') },
+    responses: { '200': jsonResponse('List items'), '400': jsonResponse('A bad filter') },
     handler: (req, res) => {
       const query = req.query as Record<string, string | undefined>;
       const limit = query.limit === undefined ? 100 : Number(query.limit);
@@ -201,7 +209,10 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/traceback',
     summary: 'The last CRITICAL log message, as lines',
     parameters: [idParameter],
-    responses: { '200': jsonResponse('Lines; [] when the job did not fail') },
+    responses: {
+      '200': jsonResponse('Lines; [] when the job did not fail'),
+      ...QUEUE_UNAVAILABLE,
+    },
     handler: async (req, res) => {
       res.json(await engine.traceback(jobId(req)));
     },
@@ -212,7 +223,7 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/log/size',
     summary: 'Number of log rows so far',
     parameters: [idParameter],
-    responses: { '200': jsonResponse('A bare integer') },
+    responses: { '200': jsonResponse('A bare integer'), ...QUEUE_UNAVAILABLE },
     handler: async (req, res) => {
       res.json(await engine.logSize(jobId(req)));
     },
@@ -242,6 +253,8 @@ export function calcRoutes(options: RouteOptions): Api {
     ],
     responses: {
       '200': jsonResponse('[[timestamp, level, process, message], ...]; [] for an unknown job'),
+      '400': jsonResponse('The slice is not <start>:<stop>'),
+      ...QUEUE_UNAVAILABLE,
     },
     handler: async (req, res) => {
       const slice = parseSlice(String(req.params.slice));
@@ -328,6 +341,8 @@ export function calcRoutes(options: RouteOptions): Api {
     responses: {
       '200': jsonResponse('{"success": "Killing job N"} or {"error": ...}'),
       '403': jsonResponse('Not yours'),
+      ...READ_ONLY,
+      ...QUEUE_UNAVAILABLE,
     },
     handler: [
       writable,
@@ -342,7 +357,12 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/remove',
     summary: 'Remove a job and its files (refused while other jobs use it as parent)',
     parameters: [idParameter],
-    responses: { '200': jsonResponse('{"success": "N"}'), '403': jsonResponse('{"error": ...}') },
+    responses: {
+      '200': jsonResponse('{"success": "N"}'),
+      '403': jsonResponse('{"error": ...}'),
+      '404': jsonResponse('Unknown job, or READ_ONLY mode'),
+      ...QUEUE_UNAVAILABLE,
+    },
     handler: [
       writable,
       async (req, res) => {
@@ -375,7 +395,9 @@ export function calcRoutes(options: RouteOptions): Api {
     },
     responses: {
       '200': jsonResponse('{"status": "created", "job_id": N}'),
+      ...READ_ONLY,
       '500': jsonResponse('{"traceback": [...], "job_id": N}'),
+      ...QUEUE_UNAVAILABLE,
     },
     handler: [
       writable,
@@ -423,6 +445,7 @@ export function calcRoutes(options: RouteOptions): Api {
     responses: {
       '200': jsonResponse('{valid, error_msg, error_line}'),
       '400': textResponse('Missing archive file'),
+      ...READ_ONLY,
     },
     handler: [
       writable,

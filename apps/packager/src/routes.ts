@@ -131,6 +131,12 @@ export function packagerRoutes(options: RouteOptions): Api {
       'A ckanpackager-compatible service: packs CKAN datastore resources and files as ZIP files and emails the download link.',
   });
   const auth = requireSecret(options.secret);
+  // Every route behind the secret answers 401 without it; those that use the job queue answer
+  // 503 while its Redis (PACKAGER_REDIS_URL) cannot be reached.
+  const WRONG_SECRET = { '401': jsonResponse('Wrong or missing secret') };
+  const QUEUE_UNAVAILABLE = {
+    '503': jsonResponse('The job queue is unavailable (Redis down); retry after Retry-After'),
+  };
 
   for (const path of ['/', '/status'] as const) {
     api.route({
@@ -140,7 +146,8 @@ export function packagerRoutes(options: RouteOptions): Api {
       requestBody: formBody({}, []),
       responses: {
         '200': jsonResponse('{worker_count, queue_length, processed_requests, queues}'),
-        '401': jsonResponse('Wrong secret'),
+        ...WRONG_SECRET,
+        ...QUEUE_UNAVAILABLE,
       },
       handler: [
         auth,
@@ -156,7 +163,10 @@ export function packagerRoutes(options: RouteOptions): Api {
     path: '/clear_caches',
     summary: 'Delete every cached zip',
     requestBody: formBody({}, []),
-    responses: { '200': jsonResponse('{"status": "success", "message": "Done."}') },
+    responses: {
+      '200': jsonResponse('{"status": "success", "message": "Done."}'),
+      ...WRONG_SECRET,
+    },
     handler: [
       auth,
       async (_req, res) => {
@@ -181,8 +191,9 @@ export function packagerRoutes(options: RouteOptions): Api {
       responses: {
         '200': jsonResponse('{"status": "success", "message": ..., "job_id": ...}'),
         '400': jsonResponse('A parameter is missing or bad'),
-        '401': jsonResponse('Wrong secret'),
+        ...WRONG_SECRET,
         '403': jsonResponse('A URL names a host outside PACKAGER_ALLOWED_HOSTS'),
+        ...QUEUE_UNAVAILABLE,
       },
       handler: [
         auth,
@@ -229,7 +240,11 @@ export function packagerRoutes(options: RouteOptions): Api {
     path: '/statistics',
     summary: 'Requests, errors and distinct emails per resource; `*` is the grand total',
     requestBody: formBody({ resource_id: { type: 'string' } }, []),
-    responses: { '200': jsonResponse('{"status": true, "totals": {...}}') },
+    responses: {
+      '200': jsonResponse('{"status": true, "totals": {...}}'),
+      '400': jsonResponse('A parameter is bad'),
+      ...WRONG_SECRET,
+    },
     handler: [
       auth,
       (req, res) => {
@@ -255,7 +270,11 @@ export function packagerRoutes(options: RouteOptions): Api {
         },
         [],
       ),
-      responses: { '200': jsonResponse(`{"success": true, "${list}": [...]}`) },
+      responses: {
+        '200': jsonResponse(`{"success": true, "${list}": [...]}`),
+        '400': jsonResponse('A parameter is bad'),
+        ...WRONG_SECRET,
+      },
       handler: [
         auth,
         async (req, res) => {

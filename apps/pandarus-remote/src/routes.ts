@@ -9,6 +9,9 @@ export const GREETING = 'pandarus_remote web service, version (1, 1).';
 
 const UPLOAD_FIELDS = ['name', 'sha256', 'band', 'layer', 'field'] as const;
 
+/** With the Redis queue only: Redis cannot be reached; `Retry-After` says when to try again. */
+const QUEUE_UNAVAILABLE = textResponse('The job queue is unavailable (Redis down); retry later');
+
 const form = (...names: string[]) => ({
   required: true,
   content: {
@@ -135,6 +138,7 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
       '406': textResponse('The hash does not match, or the file is not a usable dataset'),
       '409': textResponse('A dataset with this hash already exists'),
       '413': textResponse('The file is over the size limit'),
+      '503': QUEUE_UNAVAILABLE,
     },
     handler: async (req, res) => {
       const { fields, files } = await receiveUploads(req, {
@@ -201,6 +205,7 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
         '404': textResponse('A dataset (or, for remaining, the intersection) is not on the server'),
         '406': textResponse('The datasets are the same, or not of the right kind'),
         '409': textResponse('Already calculated'),
+        '503': QUEUE_UNAVAILABLE,
       },
       handler: async (req, res) => {
         const jobId = await request(...formPair(req, names));
@@ -215,7 +220,11 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
     summary: 'Status of a calculation job',
     description:
       'A bare word: queued, started, finished or failed. Ask with `Accept: application/json` for `{status, error}`.',
-    responses: { '200': textResponse('The status word'), '404': textResponse('No such job') },
+    responses: {
+      '200': textResponse('The status word'),
+      '404': textResponse('No such job'),
+      '503': QUEUE_UNAVAILABLE,
+    },
     handler: async (req, res) => {
       const status = await service.status(req.params.id);
       if (status === null) {

@@ -57,3 +57,5 @@ export { createApp } from './app.js';
 export { serveApp, withServiceDataDir } from './serve.js';
 export type { ServeAppOptions } from './serve.js';
 export type { CreateAppOptions } from './app.js';
+export { recordRouteAnswers } from './answers.js';
+export type { RouteAnswer, RouteAnswerRecorder } from './answers.js';

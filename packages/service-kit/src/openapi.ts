@@ -1,4 +1,5 @@
 import { Router, type RequestHandler } from 'express';
+import { answerRecorder } from './answers.js';
 import { RouteDefinitionError } from './errors.js';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses), as a plain object. */
@@ -161,7 +162,12 @@ export function createApi(info: ApiInfo): Api {
       (paths[documentPath] ??= {})[method] = operation;
       // The params type is only a view of `req.params`; Express itself types them loosely.
       const handlers = (Array.isArray(handler) ? handler : [handler]) as RequestHandler[];
-      router[method](path, ...handlers);
+      const statuses = () => Object.keys(operation.responses);
+      router[method](
+        path,
+        answerRecorder(info.title, `${method.toUpperCase()} ${documentPath}`, statuses),
+        ...handlers,
+      );
     },
     document,
     serveDocument: () => (_req, res) => {
@@ -169,7 +175,13 @@ export function createApi(info: ApiInfo): Api {
     },
   };
   // Every service describes itself at the same place: served from the start, listed last.
-  if (servedAt !== undefined) router.get(servedAt, api.serveDocument());
+  if (servedAt !== undefined) {
+    router.get(
+      servedAt,
+      answerRecorder(info.title, `GET ${servedAt}`, () => ['200']),
+      api.serveDocument(),
+    );
+  }
   return api;
 }
 
