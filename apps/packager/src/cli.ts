@@ -100,9 +100,21 @@ function readDefaults(file: string | undefined): Record<string, string> {
   return Object.fromEntries(
     Object.entries(parsed).map(([name, value]) => [
       name,
-      typeof value === 'string' ? value : JSON.stringify(value),
+      typeof value === 'string' ? value : defaultText(path, name, value),
     ]),
   );
+}
+
+// A value JSON.parse could read may still be too deep for JSON.stringify to write back.
+function defaultText(path: string, name: string, value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new UsageError(
+      `The defaults file ${path}: parameter "${name}" is nested too deeply to be sent`,
+    );
+  }
 }
 
 /** Builds the request a command line asks for. */

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { UnauthorizedError } from '@geoworks/errors';
-import { BadTaskParameterError, type Packager, type TaskKind } from '@geoworks/packager';
+import { parseStatsQuery, type Packager, type TaskKind } from '@geoworks/packager';
 import {
   type Api,
   createApi,
@@ -96,27 +96,6 @@ function requireSecret(secret: string): RequestHandler {
     const ok = typeof given === 'string' && timingSafeEqual(digest(given), expected);
     next(ok ? undefined : new UnauthorizedError('Wrong/missing secret', { code: 'WRONG_SECRET' }));
   };
-}
-
-function count(value: unknown, name: string, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const number =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && /^\d+$/.test(value.trim())
-        ? Number(value)
-        : NaN;
-  if (!Number.isSafeInteger(number) || number < 0) {
-    throw new BadTaskParameterError(name, `Parameter ${name} must be a whole number >= 0`);
-  }
-  return number;
-}
-
-function optionalText(value: unknown, name: string): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string')
-    throw new BadTaskParameterError(name, `Parameter ${name} must be a string`);
-  return value;
 }
 
 /** ckanpackager's routes (all POST, form-encoded or JSON) and the downloads. */
@@ -234,7 +213,7 @@ export function packagerRoutes(options: RouteOptions): Api {
       (req, res) => {
         res.json({
           status: true,
-          totals: packager.stats.totals(optionalText(body(req).resource_id, 'resource_id')),
+          totals: packager.stats.totals(parseStatsQuery(body(req)).resourceId),
         });
       },
     ],
@@ -258,15 +237,7 @@ export function packagerRoutes(options: RouteOptions): Api {
       handler: [
         auth,
         async (req, res) => {
-          const params = body(req);
-          const resourceId = optionalText(params.resource_id, 'resource_id');
-          const email = optionalText(params.email, 'email');
-          const query = {
-            offset: count(params.offset, 'offset', 0),
-            limit: count(params.limit, 'limit', 100),
-            ...(resourceId === undefined ? {} : { resourceId }),
-            ...(email === undefined ? {} : { email }),
-          };
+          const query = parseStatsQuery(body(req));
           const entries =
             list === 'requests'
               ? await packager.stats.requests(query)

@@ -89,7 +89,7 @@ type JsonBody = any;
 export async function postForm(
   base: string,
   path: string,
-  fields: Record<string, string>,
+  fields: Record<string, string> | URLSearchParams,
 ): Promise<{ status: number; body: JsonBody }> {
   const response = await fetch(new URL(path, base), {
     method: 'POST',

@@ -1,6 +1,7 @@
 export { Packager, DEFAULT_SUCCESS_MESSAGE } from './packager.js';
 export type { PackageJobResult, PackagerOptions, PackagerStatus, Submission } from './packager.js';
 export { parseTask, cacheParameters, requestedRecords } from './tasks.js';
+export { MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_TEXT } from './parameters.js';
 export type { DatastoreTask, PackageTask, TaskKind, UrlTask } from './tasks.js';
 export { openDatastore } from './ckan.js';
 export type { CkanField, DatastoreQuery, DatastoreReader, DatastoreReadOptions } from './ckan.js';
@@ -12,7 +13,7 @@ export { buildPackage } from './build.js';
 export type { BuildContext, BuildResult, BuildSettings, DwcSettings } from './build.js';
 export { PackageStore } from './store.js';
 export type { PackageStoreOptions, StoredPackage } from './store.js';
-export { StatsStore } from './stats.js';
+export { parseStatsQuery, StatsStore } from './stats.js';
 export type {
   ErrorEntry,
   RequestEntry,

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BadTaskParameterError } from './errors.js';
+import { MAX_EMAIL, MAX_RESOURCE_ID, ParameterReader } from './parameters.js';
 
 export interface StatsStoreOptions {
   /** SQLite file (`STATS_DB`); `:memory:` for tests. */
@@ -47,6 +48,26 @@ export interface StatsQuery {
 }
 
 const MAX_LIST = 10_000;
+
+/**
+ * The parameters of the statistics routes as posted (`resource_id`, `email`, `offset`,
+ * `limit`), checked as task parameters are: empty means absent.
+ */
+export function parseStatsQuery(parameters: Readonly<Record<string, unknown>>): StatsQuery {
+  const read = new ParameterReader(parameters);
+  const resourceId = read.optionalText('resource_id', MAX_RESOURCE_ID);
+  const email = read.optionalText('email', MAX_EMAIL);
+  const offset = read.count('offset');
+  const limit = read.count('limit');
+  const query: StatsQuery = {
+    ...(resourceId === undefined || resourceId === '' ? {} : { resourceId }),
+    ...(email === undefined || email === '' ? {} : { email }),
+    ...(offset === undefined ? {} : { offset }),
+    ...(limit === undefined ? {} : { limit }),
+  };
+  page(query);
+  return query;
+}
 // scrypt with N = 2^14 costs ~30 ms and 16 MiB per address: cheap for one request, costly
 // for someone trying every address of a domain against a stolen database.
 const SCRYPT = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
