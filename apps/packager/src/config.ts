@@ -47,7 +47,14 @@ export const configSchema = defineConfig({
     type: 'list',
     default: [],
     description:
-      'Hosts api_url and resource_url may name (`ckan.example.org`, `*.example.org`, `host:port`, `*` = any); required in production',
+      'Hosts api_url and resource_url may name (`ckan.example.org`, `*.example.org`, `host:port`, `*` = any); required in production. Hosts not named (allowed by `*` or an empty list) must resolve to public addresses',
+  },
+  allowPrivateHosts: {
+    env: 'PACKAGER_ALLOW_PRIVATE_HOSTS',
+    type: 'boolean',
+    default: false,
+    description:
+      'Let api_url and resource_url reach loopback, private and link-local addresses without naming their hosts in PACKAGER_ALLOWED_HOSTS (development against a local CKAN)',
   },
   cacheTime: {
     env: 'PACKAGER_CACHE_TIME',

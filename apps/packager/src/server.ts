@@ -75,6 +75,7 @@ export async function start(
     retentionMs: config.retention,
     jobTimeoutMs: config.jobTimeout,
     allowedHosts: config.allowedHosts,
+    allowPrivateAddresses: config.allowPrivateHosts,
     // Known once listening when no public URL is configured (port 0 in tests).
     downloadBaseUrl: () => new URL('downloads/', publicUrl ?? 'http://localhost/').href,
     mailer,

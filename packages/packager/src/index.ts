@@ -7,7 +7,8 @@ export { openDatastore } from './ckan.js';
 export type { CkanField, DatastoreQuery, DatastoreReader, DatastoreReadOptions } from './ckan.js';
 export { openUrlDownload, urlFileName } from './url-source.js';
 export type { UrlDownload, UrlDownloadOptions } from './url-source.js';
-export { hostAllowed, parseTaskUrl } from './http.js';
+export { hostAllowed, hostNamed, parseTaskUrl } from './http.js';
+export { checkResolvedHost, nonPublicRange } from './addresses.js';
 export type { AllowedHosts } from './http.js';
 export { buildPackage } from './build.js';
 export type { BuildContext, BuildResult, BuildSettings, DwcSettings } from './build.js';
@@ -39,5 +40,6 @@ export {
   CkanError,
   DownloadTooLargeError,
   HostNotAllowedError,
+  PrivateAddressError,
 } from './errors.js';
 export * from './writers/index.js';

@@ -11,7 +11,8 @@ import {
 } from '@geoworks/job-queue';
 import type { Mailer } from '@geoworks/mailer';
 import { buildPackage, type BuildSettings, type DwcSettings } from './build.js';
-import type { AllowedHosts } from './http.js';
+import { checkResolvedHost } from './addresses.js';
+import { publicOnly, type AllowedHosts } from './http.js';
 import {
   checkEmailTemplates,
   composeDownloadEmail,
@@ -56,6 +57,11 @@ export interface PackagerOptions {
   /** Hosts `api_url` and `resource_url` may name; see `AllowedHosts`. */
   allowedHosts?: AllowedHosts;
   /**
+   * Let hosts the allow-list does not name reach loopback, private and link-local addresses
+   * (development against a CKAN on the same machine). Default false.
+   */
+  allowPrivateAddresses?: boolean;
+  /**
    * Base of the download links, e.g. `https://packager.example.org/downloads/`; a function
    * when it is known only later (a server listening on a port chosen by the system).
    */
@@ -66,7 +72,7 @@ export interface PackagerOptions {
   anonymizeEmails?: boolean;
   /** Message returned when a request is queued (`SUCCESS_MESSAGE`). */
   successMessage?: string;
-  build?: Omit<BuildSettings, 'tempDir' | 'allowedHosts' | 'dwc'>;
+  build?: Omit<BuildSettings, 'tempDir' | 'allowedHosts' | 'allowPrivateAddresses' | 'dwc'>;
   dwc: DwcSettings;
   logger?: QueueLogger;
 }
@@ -195,9 +201,17 @@ export class Packager {
     return packager;
   }
 
-  /** Checks a request and queues it; `BadTaskParameterError` or `HostNotAllowedError` when it cannot be. */
+  /**
+   * Checks a request and queues it; `BadTaskParameterError`, `HostNotAllowedError` or
+   * `PrivateAddressError` when it cannot be.
+   */
   async submit(kind: TaskKind, parameters: Readonly<Record<string, unknown>>): Promise<Submission> {
-    const task = parseTask(kind, parameters, this.options.allowedHosts);
+    const { allowedHosts, allowPrivateAddresses } = this.options;
+    const task = parseTask(kind, parameters, allowedHosts, allowPrivateAddresses);
+    const url = new URL(task.kind === 'url' ? task.resourceUrl : task.apiUrl);
+    if (publicOnly(url, allowedHosts, allowPrivateAddresses)) {
+      await checkResolvedHost(url, task.kind === 'url' ? 'resource_url' : 'api_url');
+    }
     const name = this.zipName(task);
     const cached = (await this.store.findFresh(name)) !== undefined;
     const records = requestedRecords(task);
@@ -337,6 +351,7 @@ export class Packager {
       ...this.options.build,
       tempDir: this.tempDir,
       allowedHosts: this.options.allowedHosts,
+      allowPrivateAddresses: this.options.allowPrivateAddresses ?? false,
       dwc: this.options.dwc,
     };
     let count = 0;

@@ -56,6 +56,7 @@ export function parseTask(
   kind: TaskKind,
   parameters: Readonly<Record<string, unknown>>,
   allowedHosts: AllowedHosts,
+  allowPrivateAddresses?: boolean,
 ): PackageTask {
   const read = new ParameterReader(parameters);
   const resourceId = read.requiredText('resource_id', MAX_RESOURCE_ID);
@@ -74,6 +75,7 @@ export function parseTask(
       read.requiredText('resource_url', 8192),
       'resource_url',
       allowedHosts,
+      allowPrivateAddresses,
     );
     const doi = read.optionalText('doi', 1000);
     return {
@@ -83,7 +85,12 @@ export function parseTask(
       ...(doi === undefined ? {} : { doi }),
     };
   }
-  const apiUrl = parseTaskUrl(read.requiredText('api_url', 8192), 'api_url', allowedHosts);
+  const apiUrl = parseTaskUrl(
+    read.requiredText('api_url', 8192),
+    'api_url',
+    allowedHosts,
+    allowPrivateAddresses,
+  );
   const task: DatastoreTask = { kind, ...common, apiUrl: apiUrl.href, format: 'csv' };
   const filters = read.jsonObject('filters');
   if (filters !== undefined) task.filters = filters;
