@@ -172,6 +172,31 @@ export const configSchema = defineConfig({
     optional: true,
     description: 'Message returned when a request is queued (`SUCCESS_MESSAGE`)',
   },
+  mailAttempts: {
+    env: 'PACKAGER_MAIL_ATTEMPTS',
+    type: 'integer',
+    default: 20,
+    min: 1,
+    max: 1000,
+    description:
+      'Attempts to deliver an email the SMTP server refuses for now (4xx, no connection), the first included; a 5xx refusal ends them',
+  },
+  mailMaxAge: {
+    env: 'PACKAGER_MAIL_MAX_AGE',
+    type: 'duration',
+    default: '1d',
+    min: '1m',
+    description:
+      'Longest time an email is retried after its first attempt (never past its download link expiry)',
+  },
+  mailRetryDelay: {
+    env: 'PACKAGER_MAIL_RETRY_DELAY',
+    type: 'duration',
+    default: '1m',
+    min: '1s',
+    description:
+      'Wait before the first retry of an email, doubled for each next one (at most 1h, +-25% jitter)',
+  },
   mailFrom: {
     env: 'PACKAGER_MAIL_FROM',
     type: 'string',

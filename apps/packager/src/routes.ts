@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { UnauthorizedError } from '@geoworks/errors';
+import { deserializeError, UnauthorizedError } from '@geoworks/errors';
 import { parseStatsQuery, type Packager, type TaskKind } from '@geoworks/packager';
 import {
   type Api,
   createApi,
   type FormattedError,
+  httpStatusFor,
   jsonResponse,
   type PublicError,
 } from '@geoworks/service-kit';
@@ -62,6 +63,10 @@ const ERROR_NAMES: Record<number, string> = {
   415: 'UnsupportedMediaTypeError',
 };
 
+function errorName(status: number): string {
+  return ERROR_NAMES[status] ?? (status >= 500 ? 'InternalServerError' : 'RequestError');
+}
+
 /** ckanpackager's error body: `{"status": "failed", "error": <name>, "message": ...}`. */
 export function formatError(
   _error: unknown,
@@ -69,12 +74,32 @@ export function formatError(
   _req: Request,
   view: PublicError,
 ): FormattedError {
+  return { body: { status: 'failed', error: errorName(status), message: view.message } };
+}
+
+/** A request's status in the wire style of the other answers (snake_case, ckanpackager's error names). */
+async function requestStatusBody(
+  packager: Packager,
+  jobId: string,
+): Promise<Record<string, unknown>> {
+  const request = await packager.requestStatus(jobId);
+  const failure = request.error === null ? null : deserializeError(request.error);
+  const status = failure === null ? undefined : httpStatusFor(failure);
+  const email = request.email;
   return {
-    body: {
-      status: 'failed',
-      error: ERROR_NAMES[status] ?? (status >= 500 ? 'InternalServerError' : 'RequestError'),
-      message: view.message,
-    },
+    job_id: request.jobId,
+    status: request.status,
+    queue: request.queue,
+    resource_id: request.resourceId,
+    error:
+      request.error === null
+        ? null
+        : { error: errorName(status!), status, message: request.error.message },
+    email_status: email?.status ?? null,
+    email_attempts: email?.attempts ?? 0,
+    email_error: email?.error ?? null,
+    email_next_attempt:
+      email?.nextAttemptAt == null ? null : new Date(email.nextAttemptAt).toISOString(),
   };
 }
 
@@ -128,6 +153,26 @@ export function packagerRoutes(options: RouteOptions): Api {
       ],
     });
   }
+
+  api.route({
+    method: 'post',
+    path: '/status/:job_id',
+    summary: 'One request: its job, then the email with its link (pending, sent or failed)',
+    requestBody: formBody({}, []),
+    responses: {
+      '200': jsonResponse(
+        '{job_id, status, queue, resource_id, error, email_status, email_attempts, email_error, email_next_attempt}',
+      ),
+      '401': jsonResponse('Wrong secret'),
+      '404': jsonResponse('Unknown job id'),
+    },
+    handler: [
+      auth,
+      async (req, res) => {
+        res.json(await requestStatusBody(packager, req.params.job_id));
+      },
+    ],
+  });
 
   api.route({
     method: 'post',
@@ -230,6 +275,9 @@ export function packagerRoutes(options: RouteOptions): Api {
           limit: { type: 'integer' },
           resource_id: { type: 'string' },
           email: { type: 'string' },
+          ...(list === 'requests'
+            ? { email_status: { type: 'string', description: 'pending, sent or failed' } }
+            : {}),
         },
         [],
       ),

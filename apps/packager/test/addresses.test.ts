@@ -167,6 +167,13 @@ describe('a redirect from an allowed host to a loopback address', () => {
       expect(job.error).toMatchObject({ kind: 'forbidden', code: 'PRIVATE_ADDRESS' });
       expect(job.error!.message).toContain(`Redirect from ${host}:${redirector.port}: ${problem}`);
       expect(job.error!.message).toContain(REFUSED);
+      // The request's status tells the client why, as the 403 it would have had up front.
+      const status = await postForm(service.url, `/status/${job.id}`, { secret: SECRET });
+      expect(status.body).toMatchObject({
+        status: 'failed',
+        error: { error: 'ForbiddenError', status: 403, message: job.error!.message },
+        email_status: null,
+      });
     }
     expect(redirector.hits).toEqual(['/to-literal', '/to-name']);
     expect(internal.hits).toEqual([]);

@@ -85,6 +85,7 @@ describe('ckanpackager command line', () => {
       buildCommand(['queue', 'url', 'secret:inline'], { PACKAGER_SECRET: 'env' }).parameters.secret,
     ).toBe('inline');
     expect(buildCommand(['status'], { PACKAGER_SECRET: 'env' }).parameters.secret).toBe('env');
+    expect(buildCommand(['status', 'a b/c'], {}).path).toBe('/status/a%20b%2Fc');
     expect(buildCommand(['stats', 'errors', 'email:a@b.org'], {}).path).toBe('/statistics/errors');
     expect(buildCommand(['cc'], {}).path).toBe('/clear_caches');
   });
@@ -113,6 +114,7 @@ describe('ckanpackager command line', () => {
       ['queue', 'nope'],
       ['queue', 'url', 'no-colon'],
       ['stats', 'everything'],
+      ['status', 'one', 'two'],
       ['-d', join(dir, 'missing.json'), 'status'],
     ]) {
       const result = await run(args);

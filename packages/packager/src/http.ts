@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError } from '@geoworks/errors';
 import { Agent, fetch, type Response } from 'undici';
 import { checkLiteralHost, publicOnlyLookup } from './addresses.js';
+import { backoffDelay } from './clock.js';
 import {
   BadTaskParameterError,
   CkanError,
@@ -291,7 +292,7 @@ export async function backOff(
   options: Pick<RetryOptions, 'backoffMs' | 'signal' | 'onRetry'>,
 ): Promise<void> {
   if (options.signal?.aborted) throw new AbortedError('The download was stopped');
-  const delayMs = Math.round(options.backoffMs * 2 ** tried * (0.75 + Math.random() * 0.5));
+  const delayMs = backoffDelay(options.backoffMs, tried);
   options.onRetry?.(error, tried + 1, delayMs);
   try {
     await sleep(delayMs, undefined, options.signal === undefined ? {} : { signal: options.signal });

@@ -1,5 +1,15 @@
 export { Packager, DEFAULT_SUCCESS_MESSAGE } from './packager.js';
-export type { PackageJobResult, PackagerOptions, PackagerStatus, Submission } from './packager.js';
+export type {
+  PackageJobResult,
+  PackagerOptions,
+  PackagerStatus,
+  RequestStatus,
+  Submission,
+} from './packager.js';
+export { EmailSpool } from './mail-spool.js';
+export type { EmailRetryOptions } from './mail-spool.js';
+export { backoffDelay, systemClock } from './clock.js';
+export type { Clock } from './clock.js';
 export { parseTask, cacheParameters, requestedRecords } from './tasks.js';
 export { MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_TEXT } from './parameters.js';
 export type { DatastoreTask, PackageTask, TaskKind, UrlTask } from './tasks.js';
@@ -15,9 +25,14 @@ export type { BuildContext, BuildResult, BuildSettings, DwcSettings } from './bu
 export { PackageStore } from './store.js';
 export type { PackageStoreOptions, StoredPackage } from './store.js';
 export { parseStatsQuery, StatsStore } from './stats.js';
+export { EMAIL_STATUSES } from './stats.js';
 export type {
+  EmailOutcome,
+  EmailState,
+  EmailStatus,
   ErrorEntry,
   RequestEntry,
+  SpooledEmail,
   ResourceTotals,
   StatsQuery,
   StatsStoreOptions,
