@@ -69,6 +69,7 @@ describe('without PACKAGER_ALLOWED_HOSTS nor PACKAGER_ALLOW_PRIVATE_HOSTS', () =
   });
 
   it('refuses loopback, private, link-local and metadata addresses with 403, fetching nothing', async () => {
+    const before = internal.hits.length;
     const port = internal.port;
     const cases: [string, string][] = [
       [`http://127.0.0.1:${port}/secret`, 'host "127.0.0.1" is a loopback address'],
@@ -94,10 +95,11 @@ describe('without PACKAGER_ALLOWED_HOSTS nor PACKAGER_ALLOW_PRIVATE_HOSTS', () =
         forbidden(`resource_url: ${problem}; ${REFUSED}`),
       );
     }
-    expect(internal.hits).toEqual([]);
+    expect(internal.hits.slice(before)).toEqual([]);
   });
 
   it('refuses a host name that resolves to a loopback address (localhost) with 403', async () => {
+    const before = internal.hits.length;
     const [first] = await lookup('localhost', { all: true });
     expect(
       await postForm(
@@ -110,7 +112,7 @@ describe('without PACKAGER_ALLOWED_HOSTS nor PACKAGER_ALLOW_PRIVATE_HOSTS', () =
         `resource_url: host "localhost" resolves to ${first!.address}, a loopback address; ${REFUSED}`,
       ),
     );
-    expect(internal.hits).toEqual([]);
+    expect(internal.hits.slice(before)).toEqual([]);
   });
 
   it('refuses a CKAN api_url on loopback with 403, calling nothing', async () => {
@@ -152,6 +154,7 @@ describe('a redirect from an allowed host to a loopback address', () => {
   });
 
   it('is refused when the job follows it, by address or by name, and the target sees nothing', async () => {
+    const before = internal.hits.length;
     for (const [host, path, problem] of [
       ['127.0.0.1', '/to-literal', 'host "127.0.0.1" is a loopback address'],
       ['localhost', '/to-name', 'host "localhost" resolves to'],
@@ -176,7 +179,7 @@ describe('a redirect from an allowed host to a loopback address', () => {
       });
     }
     expect(redirector.hits).toEqual(['/to-literal', '/to-name']);
-    expect(internal.hits).toEqual([]);
+    expect(internal.hits.slice(before)).toEqual([]);
     const errors = await postForm(service.url, '/statistics/errors', { secret: SECRET });
     expect(errors.body.errors.map((entry: { message: string }) => entry.message)).toEqual([
       expect.stringContaining(`Redirect from localhost:${redirector.port}`),

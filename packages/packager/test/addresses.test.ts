@@ -125,6 +125,7 @@ describe('connections', () => {
   const options = { retries: 0, timeoutMs: 5000 };
 
   it('checks the address a host name resolves to when connecting, with no earlier check', async () => {
+    const before = internalHits.length;
     const error = await openUrlDownload(
       new URL(`http://localhost:${internalPort}/secret`),
       options,
@@ -140,10 +141,11 @@ describe('connections', () => {
       options,
     ).catch((reason: unknown) => reason);
     expect(ckan).toBeInstanceOf(PrivateAddressError);
-    expect(internalHits).toEqual([]);
+    expect(internalHits.slice(before)).toEqual([]);
   });
 
   it('checks every redirect: a named host cannot hand the request to an unnamed internal one', async () => {
+    const before = internalHits.length;
     const allowedHosts = [`127.0.0.1:${redirectorPort}`, `localhost:${redirectorPort}`, '*'];
     const literal = await openUrlDownload(
       new URL(`http://127.0.0.1:${redirectorPort}/to-literal`),
@@ -167,15 +169,16 @@ describe('connections', () => {
       { ...options, allowedHosts: [`127.0.0.1:${redirectorPort}`] },
     ).catch((reason: unknown) => reason);
     expect(outside).toBeInstanceOf(HostNotAllowedError);
-    expect(internalHits).toEqual([]);
+    expect(internalHits.slice(before)).toEqual([]);
   });
 
   it('reaches internal hosts when allowed', async () => {
+    const before = internalHits.length;
     const download = await openUrlDownload(new URL(`http://localhost:${internalPort}/open`), {
       ...options,
       allowPrivateAddresses: true,
     });
     expect((await buffer(download.stream)).toString()).toContain('"success": true');
-    expect(internalHits).toEqual(['/open']);
+    expect(internalHits.slice(before)).toEqual(['/open']);
   });
 });
