@@ -6,13 +6,14 @@ import { parseArgs } from 'node:util';
 
 const USAGE = `Command line client of a packager (ckanpackager) service.
 
-Usage: ckanpackager [options] status
+Usage: ckanpackager [options] status [JOB_ID]
        ckanpackager [options] (cc|clear-cache)
        ckanpackager [options] stats [totals|requests|errors] [PARAM:VALUE ...]
        ckanpackager [options] queue TASK [PARAM:VALUE ...]
 
 TASK is datastore, dwc or url (or the route name: package_datastore,
-package_dwc_archive, package_url).
+package_dwc_archive, package_url). status JOB_ID follows one request (the job_id
+queue printed): its job, then the email with its link.
 
 Options:
     -h --help   Show this screen.
@@ -57,8 +58,11 @@ function parseCommand(positionals: string[]): { path: string; rest: string[] } {
   const [verb, ...rest] = positionals;
   switch (verb) {
     case 'status':
-      if (rest.length > 0) throw new UsageError('status takes no parameters');
-      return { path: '/status', rest };
+      if (rest.length > 1) throw new UsageError('status takes at most one JOB_ID');
+      return {
+        path: rest[0] === undefined ? '/status' : `/status/${encodeURIComponent(rest[0])}`,
+        rest: [],
+      };
     case 'cc':
     case 'clear-cache':
       if (rest.length > 0) throw new UsageError(`${verb} takes no parameters`);
@@ -100,9 +104,21 @@ function readDefaults(file: string | undefined): Record<string, string> {
   return Object.fromEntries(
     Object.entries(parsed).map(([name, value]) => [
       name,
-      typeof value === 'string' ? value : JSON.stringify(value),
+      typeof value === 'string' ? value : defaultText(path, name, value),
     ]),
   );
+}
+
+// A value JSON.parse could read may still be too deep for JSON.stringify to write back.
+function defaultText(path: string, name: string, value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new UsageError(
+      `The defaults file ${path}: parameter "${name}" is nested too deeply to be sent`,
+    );
+  }
 }
 
 /** Builds the request a command line asks for. */

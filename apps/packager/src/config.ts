@@ -47,7 +47,14 @@ export const configSchema = defineConfig({
     type: 'list',
     default: [],
     description:
-      'Hosts api_url and resource_url may name (`ckan.example.org`, `*.example.org`, `host:port`, `*` = any); required in production',
+      'Hosts api_url and resource_url may name (`ckan.example.org`, `*.example.org`, `host:port`, `*` = any); required in production. Hosts not named (allowed by `*` or an empty list) must resolve to public addresses',
+  },
+  allowPrivateHosts: {
+    env: 'PACKAGER_ALLOW_PRIVATE_HOSTS',
+    type: 'boolean',
+    default: false,
+    description:
+      'Let api_url and resource_url reach loopback, private and link-local addresses without naming their hosts in PACKAGER_ALLOWED_HOSTS (development against a local CKAN)',
   },
   cacheTime: {
     env: 'PACKAGER_CACHE_TIME',
@@ -164,6 +171,31 @@ export const configSchema = defineConfig({
     type: 'string',
     optional: true,
     description: 'Message returned when a request is queued (`SUCCESS_MESSAGE`)',
+  },
+  mailAttempts: {
+    env: 'PACKAGER_MAIL_ATTEMPTS',
+    type: 'integer',
+    default: 20,
+    min: 1,
+    max: 1000,
+    description:
+      'Attempts to deliver an email the SMTP server refuses for now (4xx, no connection), the first included; a 5xx refusal ends them',
+  },
+  mailMaxAge: {
+    env: 'PACKAGER_MAIL_MAX_AGE',
+    type: 'duration',
+    default: '1d',
+    min: '1m',
+    description:
+      'Longest time an email is retried after its first attempt (never past its download link expiry)',
+  },
+  mailRetryDelay: {
+    env: 'PACKAGER_MAIL_RETRY_DELAY',
+    type: 'duration',
+    default: '1m',
+    min: '1s',
+    description:
+      'Wait before the first retry of an email, doubled for each next one (at most 1h, +-25% jitter)',
   },
   mailFrom: {
     env: 'PACKAGER_MAIL_FROM',

@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { UnauthorizedError } from '@geoworks/errors';
-import { BadTaskParameterError, type Packager, type TaskKind } from '@geoworks/packager';
+import { deserializeError, UnauthorizedError } from '@geoworks/errors';
+import { parseStatsQuery, type Packager, type TaskKind } from '@geoworks/packager';
 import {
   type Api,
   createApi,
   type FormattedError,
+  httpStatusFor,
   jsonResponse,
   type PublicError,
 } from '@geoworks/service-kit';
@@ -63,6 +64,10 @@ const ERROR_NAMES: Record<number, string> = {
   503: 'ServiceUnavailableError',
 };
 
+function errorName(status: number): string {
+  return ERROR_NAMES[status] ?? (status >= 500 ? 'InternalServerError' : 'RequestError');
+}
+
 /** ckanpackager's error body: `{"status": "failed", "error": <name>, "message": ...}`. */
 export function formatError(
   _error: unknown,
@@ -70,12 +75,32 @@ export function formatError(
   _req: Request,
   view: PublicError,
 ): FormattedError {
+  return { body: { status: 'failed', error: errorName(status), message: view.message } };
+}
+
+/** A request's status in the wire style of the other answers (snake_case, ckanpackager's error names). */
+async function requestStatusBody(
+  packager: Packager,
+  jobId: string,
+): Promise<Record<string, unknown>> {
+  const request = await packager.requestStatus(jobId);
+  const failure = request.error === null ? null : deserializeError(request.error);
+  const status = failure === null ? undefined : httpStatusFor(failure);
+  const email = request.email;
   return {
-    body: {
-      status: 'failed',
-      error: ERROR_NAMES[status] ?? (status >= 500 ? 'InternalServerError' : 'RequestError'),
-      message: view.message,
-    },
+    job_id: request.jobId,
+    status: request.status,
+    queue: request.queue,
+    resource_id: request.resourceId,
+    error:
+      request.error === null
+        ? null
+        : { error: errorName(status!), status, message: request.error.message },
+    email_status: email?.status ?? null,
+    email_attempts: email?.attempts ?? 0,
+    email_error: email?.error ?? null,
+    email_next_attempt:
+      email?.nextAttemptAt == null ? null : new Date(email.nextAttemptAt).toISOString(),
   };
 }
 
@@ -97,27 +122,6 @@ function requireSecret(secret: string): RequestHandler {
     const ok = typeof given === 'string' && timingSafeEqual(digest(given), expected);
     next(ok ? undefined : new UnauthorizedError('Wrong/missing secret', { code: 'WRONG_SECRET' }));
   };
-}
-
-function count(value: unknown, name: string, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const number =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && /^\d+$/.test(value.trim())
-        ? Number(value)
-        : NaN;
-  if (!Number.isSafeInteger(number) || number < 0) {
-    throw new BadTaskParameterError(name, `Parameter ${name} must be a whole number >= 0`);
-  }
-  return number;
-}
-
-function optionalText(value: unknown, name: string): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string')
-    throw new BadTaskParameterError(name, `Parameter ${name} must be a string`);
-  return value;
 }
 
 /** ckanpackager's routes (all POST, form-encoded or JSON) and the downloads. */
@@ -157,6 +161,26 @@ export function packagerRoutes(options: RouteOptions): Api {
       ],
     });
   }
+
+  api.route({
+    method: 'post',
+    path: '/status/:job_id',
+    summary: 'One request: its job, then the email with its link (pending, sent or failed)',
+    requestBody: formBody({}, []),
+    responses: {
+      '200': jsonResponse(
+        '{job_id, status, queue, resource_id, error, email_status, email_attempts, email_error, email_next_attempt}',
+      ),
+      '401': jsonResponse('Wrong secret'),
+      '404': jsonResponse('Unknown job id'),
+    },
+    handler: [
+      auth,
+      async (req, res) => {
+        res.json(await requestStatusBody(packager, req.params.job_id));
+      },
+    ],
+  });
 
   api.route({
     method: 'post',
@@ -250,7 +274,7 @@ export function packagerRoutes(options: RouteOptions): Api {
       (req, res) => {
         res.json({
           status: true,
-          totals: packager.stats.totals(optionalText(body(req).resource_id, 'resource_id')),
+          totals: packager.stats.totals(parseStatsQuery(body(req)).resourceId),
         });
       },
     ],
@@ -267,6 +291,9 @@ export function packagerRoutes(options: RouteOptions): Api {
           limit: { type: 'integer' },
           resource_id: { type: 'string' },
           email: { type: 'string' },
+          ...(list === 'requests'
+            ? { email_status: { type: 'string', description: 'pending, sent or failed' } }
+            : {}),
         },
         [],
       ),
@@ -278,15 +305,7 @@ export function packagerRoutes(options: RouteOptions): Api {
       handler: [
         auth,
         async (req, res) => {
-          const params = body(req);
-          const resourceId = optionalText(params.resource_id, 'resource_id');
-          const email = optionalText(params.email, 'email');
-          const query = {
-            offset: count(params.offset, 'offset', 0),
-            limit: count(params.limit, 'limit', 100),
-            ...(resourceId === undefined ? {} : { resourceId }),
-            ...(email === undefined ? {} : { email }),
-          };
+          const query = parseStatsQuery(body(req));
           const entries =
             list === 'requests'
               ? await packager.stats.requests(query)

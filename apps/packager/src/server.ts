@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMailer } from '@geoworks/mailer';
-import { loadDwcSettings, loadEmailTemplates, Packager } from '@geoworks/packager';
+import { loadDwcSettings, loadEmailTemplates, Packager, type Clock } from '@geoworks/packager';
 import {
   ConfigError,
   createLogger,
@@ -21,6 +21,8 @@ export { configSchema } from './config.js';
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** The clock and timers of email retries (tests move one by hand instead of waiting). */
+  clock?: Clock;
 }
 
 /** Starts the packager service; `stop()` lets running packages finish (or hands them back) and closes the databases. */
@@ -75,9 +77,16 @@ export async function start(
     retentionMs: config.retention,
     jobTimeoutMs: config.jobTimeout,
     allowedHosts: config.allowedHosts,
+    allowPrivateAddresses: config.allowPrivateHosts,
     // Known once listening when no public URL is configured (port 0 in tests).
     downloadBaseUrl: () => new URL('downloads/', publicUrl ?? 'http://localhost/').href,
     mailer,
+    emailRetries: {
+      maxAttempts: config.mailAttempts,
+      maxAgeMs: config.mailMaxAge,
+      retryDelayMs: config.mailRetryDelay,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    },
     emailFrom: config.mailFrom,
     templates: await loadEmailTemplates(config.templatesDir),
     anonymizeEmails: config.anonymizeEmails,

@@ -38,6 +38,12 @@ describe('ckanpackager command line', () => {
     }
   }
 
+  /** `queue datastore` for resource `r` and `a@b.org` with more PARAM:VALUE pairs. */
+  const queueDatastore = (...parameters: string[]) => [
+    ...['-p', service.url, '-s', 'cli-secret', 'queue', 'datastore'],
+    ...['resource_id:r', 'email:a@b.org', ...parameters],
+  ];
+
   it('builds form requests with defaults file < -s < PARAM:VALUE', async () => {
     const defaults = join(dir, 'defaults.json');
     await writeFile(
@@ -79,6 +85,7 @@ describe('ckanpackager command line', () => {
       buildCommand(['queue', 'url', 'secret:inline'], { PACKAGER_SECRET: 'env' }).parameters.secret,
     ).toBe('inline');
     expect(buildCommand(['status'], { PACKAGER_SECRET: 'env' }).parameters.secret).toBe('env');
+    expect(buildCommand(['status', 'a b/c'], {}).path).toBe('/status/a%20b%2Fc');
     expect(buildCommand(['stats', 'errors', 'email:a@b.org'], {}).path).toBe('/statistics/errors');
     expect(buildCommand(['cc'], {}).path).toBe('/clear_caches');
   });
@@ -92,16 +99,7 @@ describe('ckanpackager command line', () => {
     const refused = await run(['-p', service.url, '-s', 'wrong', 'stats']);
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.err)).toMatchObject({ error: 'NotAuthorizedError' });
-    const missing = await run([
-      '-p',
-      service.url,
-      '-s',
-      'cli-secret',
-      'queue',
-      'datastore',
-      'resource_id:r',
-      'email:a@b.org',
-    ]);
+    const missing = await run(queueDatastore());
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.err).message).toBe('Parameter api_url is required');
     const quiet = await run(['-q', '-p', service.url, '-s', 'cli-secret', 'status']);
@@ -116,6 +114,7 @@ describe('ckanpackager command line', () => {
       ['queue', 'nope'],
       ['queue', 'url', 'no-colon'],
       ['stats', 'everything'],
+      ['status', 'one', 'two'],
       ['-d', join(dir, 'missing.json'), 'status'],
     ]) {
       const result = await run(args);
@@ -125,6 +124,29 @@ describe('ckanpackager command line', () => {
     expect((await run(['-p', 'http://127.0.0.1:1', '-s', 'x', 'status'])).err).toMatch(
       /Cannot reach/,
     );
+  });
+
+  it('explains a defaults file whose values are nested too deeply to send, and the service refuses deep filters', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const defaults = join(dir, 'deep.json');
+    await writeFile(defaults, `{"filters":${deep}}`);
+    const local = await run(['-d', defaults, '-s', 'cli-secret', 'status']);
+    expect(local.code).toBe(2);
+    expect(local.err.split('\n')[0]).toBe(
+      `The defaults file ${defaults}: parameter "filters" is nested too deeply to be sent`,
+    );
+    const remote = await run(
+      queueDatastore(
+        'api_url:https://ckan.example.org/api/3/action/datastore_search',
+        `filters:${deep}`,
+      ),
+    );
+    expect(remote.code).toBe(1);
+    expect(JSON.parse(remote.err)).toEqual({
+      status: 'failed',
+      error: 'BadRequestError',
+      message: 'Parameter filters is nested more than 32 levels deep',
+    });
   });
 
   it('documents the configuration in the README', async () => {

@@ -52,8 +52,15 @@ export function pythonStr(value: unknown): string {
   return typeof value === 'string' ? value : pythonRepr(value);
 }
 
+/**
+ * Levels of lists and dicts `pythonRepr` writes out; deeper ones are `...`, as Python's
+ * `reprlib` does (a plain `repr()` of thousands of levels fails in Python, and here would
+ * overflow the stack).
+ */
+export const MAX_REPR_DEPTH = 20;
+
 /** Python's `repr()` of a JSON value (`['a', 1, None]`), for messages that show one. */
-export function pythonRepr(value: unknown): string {
+export function pythonRepr(value: unknown, depth = 0): string {
   if (value === null || value === undefined) return 'None';
   if (value === true) return 'True';
   if (value === false) return 'False';
@@ -62,9 +69,11 @@ export function pythonRepr(value: unknown): string {
     return value.includes("'") && !value.includes('"')
       ? `"${value}"`
       : `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
-  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
+  if (depth >= MAX_REPR_DEPTH) return '...';
+  if (Array.isArray(value))
+    return `[${value.map((item) => pythonRepr(item, depth + 1)).join(', ')}]`;
   const entries = Object.entries(value as Record<string, unknown>).map(
-    ([key, item]) => `${pythonRepr(key)}: ${pythonRepr(item)}`,
+    ([key, item]) => `${pythonRepr(key)}: ${pythonRepr(item, depth + 1)}`,
   );
   return `{${entries.join(', ')}}`;
 }

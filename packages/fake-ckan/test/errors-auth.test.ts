@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BadValueError,
   DuplicateResourceError,
+  MAX_REPR_DEPTH,
   startFakeCkan,
   type FakeCkan,
   type Row,
@@ -99,6 +100,23 @@ describe('errors, shaped as CKAN`s', () => {
     expect(list.status).toBe(400);
     expect(await list.json()).toBe(
       "Bad request - JSON Error: Request data JSON decoded to [1, 'a'] but it needs to be a dictionary.",
+    );
+  });
+
+  it('shows a value nested thousands of levels deep cut short, as reprlib does, not as a crash', async () => {
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const shown = `${'['.repeat(MAX_REPR_DEPTH)}...${']'.repeat(MAX_REPR_DEPTH)}`;
+    const fields = await fetch(ckan.apiUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"resource_id": "specimens", "fields": ${deep}}`,
+    });
+    expect(fields.status).toBe(409);
+    expect(await fields.json()).toEqual(validation({ fields: [`invalid value "${shown}"`] }));
+    const list = await fetch(ckan.apiUrl, { method: 'POST', body: deep });
+    expect(list.status).toBe(400);
+    expect(await list.json()).toBe(
+      `Bad request - JSON Error: Request data JSON decoded to ${shown} but it needs to be a dictionary.`,
     );
   });
 

@@ -1,4 +1,4 @@
-import { InvalidInputError, UpstreamError } from '@geoworks/errors';
+import { InvalidInputError, isGeoworksError, UpstreamError } from '@geoworks/errors';
 
 /** An email address that cannot be used, named with the field it was given in. */
 export class InvalidAddressError extends InvalidInputError {
@@ -81,6 +81,12 @@ export class SmtpError extends UpstreamError {
   readonly responseCode: number | undefined;
   readonly response: string | undefined;
   readonly command: string | undefined;
+  /**
+   * True when the server refused the message for good (a 5xx reply to the envelope or the
+   * data): sending it again will not help. Temporary refusals (4xx), failed connections,
+   * timeouts, TLS and login problems may pass, so they are not permanent.
+   */
+  readonly permanent: boolean;
 
   constructor(code: SmtpErrorCode, message: string, facts: SmtpErrorFacts) {
     const details: Record<string, unknown> = { server: facts.server };
@@ -92,5 +98,17 @@ export class SmtpError extends UpstreamError {
     this.responseCode = facts.responseCode;
     this.response = facts.response;
     this.command = facts.command;
+    this.permanent =
+      code === 'SMTP_REJECTED' && facts.responseCode !== undefined && facts.responseCode >= 500;
   }
+}
+
+/**
+ * True when sending a message again cannot succeed: the SMTP server refused it for good, or
+ * the message itself is unusable (a bad address, no body). Anything else (the server busy or
+ * unreachable, a full disk for the outbox) is worth another try later.
+ */
+export function mailFailureIsPermanent(error: unknown): boolean {
+  if (error instanceof SmtpError) return error.permanent;
+  return isGeoworksError(error) && error.kind === 'invalid-input';
 }

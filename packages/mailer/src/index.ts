@@ -15,6 +15,7 @@ export {
   InvalidMessageError,
   InvalidTemplateValueError,
   MailerConfigError,
+  mailFailureIsPermanent,
   MissingTemplateValueError,
   SmtpError,
   TemplateSyntaxError,

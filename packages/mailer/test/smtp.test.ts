@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, UpstreamError } from '@geoworks/errors';
-import { createMailer, parseMessage, SmtpError, type SmtpOptions } from '../src/index.js';
+import {
+  createMailer,
+  mailFailureIsPermanent,
+  parseMessage,
+  SmtpError,
+  type SmtpOptions,
+} from '../src/index.js';
 import {
   certificate,
   closedPort,
@@ -28,6 +34,12 @@ describe('SMTP without TLS', () => {
   beforeAll(async () => {
     server = await startSmtpServer({
       onRcptTo(address, _session, callback) {
+        if (address.address.startsWith('later')) {
+          const error = Object.assign(new Error('4.3.0 Mailbox busy, try again later'), {
+            responseCode: 451,
+          });
+          return callback(error);
+        }
         if (address.address.startsWith('nobody')) {
           const error = Object.assign(new Error(`5.1.1 <${address.address}>: no such user`), {
             responseCode: 550,
@@ -126,6 +138,21 @@ describe('SMTP without TLS', () => {
       command: 'RCPT TO',
       transportCode: 'EENVELOPE',
     });
+  });
+
+  it('tells a permanent refusal (5xx) from a temporary one (4xx)', async () => {
+    const mailer = createMailer({ from, smtp: smtp() });
+    const refused = await failure(mailer.send({ ...message, to: 'nobody@example.org' }));
+    expect(refused.permanent).toBe(true);
+    expect(mailFailureIsPermanent(refused)).toBe(true);
+    const busy = await failure(mailer.send({ ...message, to: 'later@example.org' }));
+    expect(busy.code).toBe('SMTP_REJECTED');
+    expect(busy.responseCode).toBe(451);
+    expect(busy.permanent).toBe(false);
+    expect(mailFailureIsPermanent(busy)).toBe(false);
+    // The message itself is unusable: no other try can send it.
+    const invalid = await failure(mailer.send({ ...message, to: 'bo@exa mple' }));
+    expect(mailFailureIsPermanent(invalid)).toBe(true);
   });
 
   it('refuses to go on without TLS when requireTls is set', async () => {
@@ -328,6 +355,8 @@ describe('SMTP servers that do not answer', () => {
     const mailer = createMailer({ from, smtp: { host: '127.0.0.1', port } });
     const error = await failure(mailer.send(message));
     expect(error.code).toBe('SMTP_CONNECTION');
+    expect(error.permanent).toBe(false);
+    expect(mailFailureIsPermanent(error)).toBe(false);
     expect(error.message).toBe(
       `Could not talk to SMTP server 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
     );

@@ -13,6 +13,8 @@ const mailer = createMailer({ outboxDir: join(dataDir, 'outbox'), from: 'bench@l
 const packager = await Packager.open({
   dataDir,
   downloadBaseUrl: 'http://localhost:8765/downloads/',
+  // The fake CKAN listens on loopback, refused unless allowed.
+  allowPrivateAddresses: true,
   mailer,
   dwc: await loadDwcSettings(),
   build: {

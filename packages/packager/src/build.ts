@@ -27,6 +27,8 @@ export interface BuildSettings {
   /** Largest `resource_url` file. Default 4 GiB. */
   maxUrlBytes?: number;
   allowedHosts?: AllowedHosts;
+  /** Let hosts the allow-list does not name reach internal addresses (development). Default false. */
+  allowPrivateAddresses?: boolean;
   /** Deflate level of the zips, 0 (store) to 9. Default 1: measured, level 6 makes zips ~15% smaller but packs ~20% fewer rows per second. */
   zipLevel?: number;
   /** Scratch space for the Darwin Core files (written in one pass, zipped after). */
@@ -109,6 +111,9 @@ async function addDatastore(
     ...(settings.retryBackoffMs === undefined ? {} : { retryBackoffMs: settings.retryBackoffMs }),
     ...(context.signal === undefined ? {} : { signal: context.signal }),
     allowedHosts: settings.allowedHosts,
+    ...(settings.allowPrivateAddresses === undefined
+      ? {}
+      : { allowPrivateAddresses: settings.allowPrivateAddresses }),
     onRetry: onRetry(context),
   };
   const reader = await openDatastore(
@@ -176,6 +181,9 @@ async function addUrlFile(
     ...(task.key === undefined ? {} : { key: task.key }),
     ...(context.signal === undefined ? {} : { signal: context.signal }),
     allowedHosts: settings.allowedHosts,
+    ...(settings.allowPrivateAddresses === undefined
+      ? {}
+      : { allowPrivateAddresses: settings.allowPrivateAddresses }),
     onRetry: onRetry(context),
   });
   const name = urlFileName(url, task.resourceId);

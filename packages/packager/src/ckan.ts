@@ -50,6 +50,8 @@ export interface DatastoreReadOptions {
   /** Largest part of one answer besides its records (errors, links, totals). Default 16 MiB. */
   maxMetadataBytes?: number;
   allowedHosts?: AllowedHosts;
+  /** Let hosts the allow-list does not name reach internal addresses (development). Default false. */
+  allowPrivateAddresses?: boolean;
   signal?: AbortSignal;
   /** Told about each retry (for the job log). */
   onRetry?(error: CkanError, attempt: number, delayMs: number): void;
@@ -91,6 +93,7 @@ interface Settings {
   retryBackoffMs: number;
   maxMetadataBytes: number;
   allowedHosts: AllowedHosts;
+  allowPrivateAddresses: boolean;
 }
 
 /**
@@ -112,6 +115,7 @@ export async function openDatastore(
     retryBackoffMs: options.retryBackoffMs ?? 500,
     maxMetadataBytes: options.maxMetadataBytes ?? 16 * 1024 * 1024,
     allowedHosts: options.allowedHosts,
+    allowPrivateAddresses: options.allowPrivateAddresses ?? false,
   };
   if (!(Number.isInteger(settings.pageSize) && settings.pageSize >= 1)) {
     throw new RangeError('pageSize must be an integer >= 1');
@@ -244,6 +248,7 @@ class SearchCall {
         body: json,
         timeoutMs: this.settings.timeoutMs,
         allowedHosts: this.settings.allowedHosts,
+        allowPrivateAddresses: this.settings.allowPrivateAddresses,
         signal: combined,
       },
       headersTimeout.signal,

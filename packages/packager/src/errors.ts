@@ -29,6 +29,29 @@ export class HostNotAllowedError extends ForbiddenError {
   }
 }
 
+/**
+ * A URL leads to an address outside the public internet (loopback, private network,
+ * link-local, cloud metadata, ...) and its host is not named in the allow-list: the packager
+ * must not be a way into the networks it runs in.
+ */
+export class PrivateAddressError extends ForbiddenError {
+  readonly host: string;
+  readonly address: string;
+  /** What the address is, such as `a loopback address`. */
+  readonly range: string;
+
+  constructor(what: string, host: string, address: string, range: string) {
+    const literal = host.replace(/^\[|\]$/g, '') === address;
+    super(
+      `${what}: host "${host}" ${literal ? 'is' : `resolves to ${address},`} ${range}; such hosts are refused unless named in the allowed hosts`,
+      { code: 'PRIVATE_ADDRESS', details: { host, address, range } },
+    );
+    this.host = host;
+    this.address = address;
+    this.range = range;
+  }
+}
+
 /** CKAN (or the file server) answered with an HTTP error or `success: false`. */
 export class CkanError extends UpstreamError {
   /** HTTP status, when CKAN answered at all. */

@@ -1,10 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError } from '@geoworks/errors';
+import { Agent, fetch, type Response } from 'undici';
+import { checkLiteralHost, publicOnlyLookup } from './addresses.js';
+import { backoffDelay } from './clock.js';
 import {
   BadTaskParameterError,
   CkanError,
   DownloadTooLargeError,
   HostNotAllowedError,
+  PrivateAddressError,
 } from './errors.js';
 
 /**
@@ -12,34 +16,69 @@ import {
  * (`data.example.org`), host and port (`localhost:5000`) or a wildcard for subdomains
  * (`*.example.org`); `*` alone allows every host. `undefined` or an empty list allows every
  * host too (development); production configurations should name their CKAN hosts.
+ *
+ * Whatever the list, a host that is not named in it (allowed by `*` or by an empty list) must
+ * lead to public addresses: loopback, private, link-local and other internal addresses are
+ * refused, unless `allowPrivateAddresses` is set (development against a local CKAN).
  */
 export type AllowedHosts = readonly string[] | undefined;
 
 /** True when `url`'s host is allowed by `allowedHosts`. */
 export function hostAllowed(url: URL, allowedHosts: AllowedHosts): boolean {
   if (allowedHosts === undefined || allowedHosts.length === 0) return true;
+  return matchingEntry(url, allowedHosts) !== undefined;
+}
+
+/** True when an entry other than `*` names `url`'s host: its addresses are the operator's choice. */
+export function hostNamed(url: URL, allowedHosts: AllowedHosts): boolean {
+  const entry = matchingEntry(url, allowedHosts ?? []);
+  return entry !== undefined && entry !== '*';
+}
+
+/** The first allow-list entry that accepts `url`'s host, named entries before `*`. */
+function matchingEntry(url: URL, allowedHosts: readonly string[]): string | undefined {
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  let any: string | undefined;
   for (const raw of allowedHosts) {
     const entry = raw.trim().toLowerCase();
-    if (entry === '*') return true;
+    if (entry === '*') {
+      any = entry;
+      continue;
+    }
     const match = /^(.*?)(?::(\d+))?$/.exec(entry)!;
     const pattern = match[1]!.replace(/^\[|\]$/g, '');
     if (match[2] !== undefined && match[2] !== port) continue;
     if (pattern.startsWith('*.')) {
-      if (host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1) return true;
+      if (host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1) return entry;
     } else if (host === pattern) {
-      return true;
+      return entry;
     }
   }
-  return false;
+  return any;
+}
+
+/** True when requests to `url` must reach public addresses only. */
+export function publicOnly(
+  url: URL,
+  allowedHosts: AllowedHosts,
+  allowPrivateAddresses: boolean | undefined,
+): boolean {
+  return allowPrivateAddresses !== true && !hostNamed(url, allowedHosts);
 }
 
 /**
- * Parses a task URL parameter: http or https only, no user name or password in it, and a host
- * the allow-list accepts.
+ * Parses a task URL parameter: http or https only, no user name or password in it, a host
+ * the allow-list accepts and, unless the list names it or `allowPrivateAddresses` is set, not
+ * an IP address outside the public internet (host names are resolved by `checkResolvedHost`
+ * and checked again when connecting).
  */
-export function parseTaskUrl(value: string, parameter: string, allowedHosts: AllowedHosts): URL {
+export function parseTaskUrl(
+  value: string,
+  parameter: string,
+  allowedHosts: AllowedHosts,
+  allowPrivateAddresses?: boolean,
+): URL {
   let url: URL;
   try {
     url = new URL(value);
@@ -59,6 +98,7 @@ export function parseTaskUrl(value: string, parameter: string, allowedHosts: All
     );
   }
   if (!hostAllowed(url, allowedHosts)) throw new HostNotAllowedError(url.host, parameter);
+  if (publicOnly(url, allowedHosts, allowPrivateAddresses)) checkLiteralHost(url, parameter);
   return url;
 }
 
@@ -69,12 +109,22 @@ export interface RequestOptions {
   /** Longest time for the answer's headers (and, with `readBody`, its body). */
   timeoutMs: number;
   allowedHosts: AllowedHosts;
+  /** Let hosts not named in `allowedHosts` reach internal addresses (see `AllowedHosts`). */
+  allowPrivateAddresses?: boolean;
   signal?: AbortSignal;
   /** Redirects followed, to the same host only. Default 5. */
   maxRedirects?: number;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+let publicOnlyAgent: Agent | undefined;
+
+/** Connections whose address is checked when connecting (see `publicOnlyLookup`); shared, so they are reused. */
+function publicOnlyDispatcher(): Agent {
+  publicOnlyAgent ??= new Agent({ connect: { lookup: publicOnlyLookup } });
+  return publicOnlyAgent;
+}
 
 /**
  * One HTTP request that follows redirects only within the same host (scheme may go from
@@ -93,6 +143,10 @@ export async function requestSameHost(
   let method = options.method ?? 'GET';
   let body = options.body;
   for (let redirects = 0; ; redirects++) {
+    const what = redirects === 0 ? url.host : `Redirect from ${url.host}`;
+    // Every hop is checked: its port may fall outside the named hosts.
+    const guarded = publicOnly(current, options.allowedHosts, options.allowPrivateAddresses);
+    if (guarded) checkLiteralHost(current, what);
     let response: Response;
     try {
       response = await fetch(current, {
@@ -101,9 +155,10 @@ export async function requestSameHost(
         ...(body === undefined ? {} : { body }),
         redirect: 'manual',
         signal,
+        ...(guarded ? { dispatcher: publicOnlyDispatcher() } : {}),
       });
     } catch (error) {
-      throw fetchFailure(error, current, options.signal, timeoutSignal, options.timeoutMs);
+      throw fetchFailure(error, current, what, options.signal, timeoutSignal, options.timeoutMs);
     }
     if (!REDIRECT_STATUSES.has(response.status)) return response;
     await response.body?.cancel();
@@ -139,11 +194,16 @@ export async function requestSameHost(
 function fetchFailure(
   error: unknown,
   url: URL,
+  what: string,
   callerSignal: AbortSignal | undefined,
   timeoutSignal: AbortSignal,
   timeoutMs: number,
 ): Error {
   if (callerSignal?.aborted) return new AbortedError('The download was stopped');
+  const refused = (error as { cause?: unknown }).cause;
+  if (refused instanceof PrivateAddressError) {
+    return new PrivateAddressError(what, refused.host, refused.address, refused.range);
+  }
   if (timeoutSignal.aborted) {
     return new CkanError(`${url.host} did not answer within ${timeoutMs} ms`, {
       transient: true,
@@ -232,7 +292,7 @@ export async function backOff(
   options: Pick<RetryOptions, 'backoffMs' | 'signal' | 'onRetry'>,
 ): Promise<void> {
   if (options.signal?.aborted) throw new AbortedError('The download was stopped');
-  const delayMs = Math.round(options.backoffMs * 2 ** tried * (0.75 + Math.random() * 0.5));
+  const delayMs = backoffDelay(options.backoffMs, tried);
   options.onRetry?.(error, tried + 1, delayMs);
   try {
     await sleep(delayMs, undefined, options.signal === undefined ? {} : { signal: options.signal });

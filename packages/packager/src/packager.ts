@@ -9,9 +9,11 @@ import {
   type RedisBackendOptions,
   type SqliteBackendOptions,
 } from '@geoworks/job-queue';
+import { NotFoundError, type SerializedError } from '@geoworks/errors';
 import type { Mailer } from '@geoworks/mailer';
 import { buildPackage, type BuildSettings, type DwcSettings } from './build.js';
-import type { AllowedHosts } from './http.js';
+import { checkResolvedHost } from './addresses.js';
+import { publicOnly, type AllowedHosts } from './http.js';
 import {
   checkEmailTemplates,
   composeDownloadEmail,
@@ -19,7 +21,8 @@ import {
   type EmailTemplates,
 } from './notify.js';
 import { loadOrCreateKey, SecretBox } from './keys.js';
-import { StatsStore } from './stats.js';
+import { EmailSpool, type EmailRetryOptions } from './mail-spool.js';
+import { StatsStore, type EmailState, type EmailStatus } from './stats.js';
 import { PackageStore, type StoredPackage } from './store.js';
 import {
   cacheParameters,
@@ -56,17 +59,24 @@ export interface PackagerOptions {
   /** Hosts `api_url` and `resource_url` may name; see `AllowedHosts`. */
   allowedHosts?: AllowedHosts;
   /**
+   * Let hosts the allow-list does not name reach loopback, private and link-local addresses
+   * (development against a CKAN on the same machine). Default false.
+   */
+  allowPrivateAddresses?: boolean;
+  /**
    * Base of the download links, e.g. `https://packager.example.org/downloads/`; a function
    * when it is known only later (a server listening on a port chosen by the system).
    */
   downloadBaseUrl: string | (() => string);
   mailer: Mailer;
+  /** Retries of emails the mail server did not take (see `EmailSpool`). */
+  emailRetries?: EmailRetryOptions;
   emailFrom?: string;
   templates?: Partial<EmailTemplates>;
   anonymizeEmails?: boolean;
   /** Message returned when a request is queued (`SUCCESS_MESSAGE`). */
   successMessage?: string;
-  build?: Omit<BuildSettings, 'tempDir' | 'allowedHosts' | 'dwc'>;
+  build?: Omit<BuildSettings, 'tempDir' | 'allowedHosts' | 'allowPrivateAddresses' | 'dwc'>;
   dwc: DwcSettings;
   logger?: QueueLogger;
 }
@@ -88,6 +98,21 @@ export interface PackageJobResult {
   count: number | null;
   cached: boolean;
   size: number;
+  /** Where the email stood when the job ended: sent, or pending another try, or failed. */
+  email: EmailStatus;
+}
+
+/** One request's progress: its job, then the email with its link. */
+export interface RequestStatus {
+  jobId: string;
+  /** The job: `queued`, `running`, `finished` (the zip is ready), `failed` or `aborted`. */
+  status: 'queued' | 'running' | 'finished' | 'failed' | 'aborted';
+  queue: string;
+  resourceId: string;
+  /** Why the job failed (serialised), when it did. */
+  error: SerializedError | null;
+  /** Once the zip is ready; known on the machine that ran the job. */
+  email?: EmailState;
 }
 
 export interface PackagerStatus {
@@ -97,6 +122,8 @@ export interface PackagerStatus {
   /** Requests done, successful or failed, since the statistics began. */
   processed_requests: number;
   queues: Record<'fast' | 'slow', { workers: number; queued: number; running: number }>;
+  /** Emails waiting for another try, and emails given up (see `/statistics/requests`). */
+  emails: { pending: number; failed: number };
 }
 
 interface PackageJobPayload {
@@ -117,6 +144,8 @@ export class Packager {
   readonly store: PackageStore;
   readonly stats: StatsStore;
   readonly queue: JobQueue;
+  /** The emails with download links, until the mail server takes them. */
+  readonly emails: EmailSpool;
   private readonly options: PackagerOptions;
   private readonly templates: EmailTemplates;
   private readonly workers: { fast: number; slow: number };
@@ -134,12 +163,14 @@ export class Packager {
       templates: EmailTemplates;
       tempDir: string;
       secrets: SecretBox;
+      emails: EmailSpool;
     },
   ) {
     this.options = options;
     this.store = parts.store;
     this.stats = parts.stats;
     this.queue = parts.queue;
+    this.emails = parts.emails;
     this.templates = parts.templates;
     this.tempDir = parts.tempDir;
     this.secrets = parts.secrets;
@@ -161,6 +192,7 @@ export class Packager {
       file: options.statsFile ?? join(dataDir, 'stats.sqlite'),
       anonymizeEmails: options.anonymizeEmails ?? false,
     });
+    const emails = new EmailSpool(stats, options.mailer, options.emailRetries, options.logger);
     // The handler needs the instance; the queue starts taking jobs as soon as it is created.
     let resolveReady!: (instance: Packager) => void;
     const ready = new Promise<Packager>((resolvePromise) => {
@@ -184,8 +216,18 @@ export class Packager {
     });
     // Kept with the zips: machines sharing the store (Redis setups) share the key.
     const secrets = new SecretBox(await loadOrCreateKey(store.dir, '.payload-key'));
-    const packager = new Packager(options, { store, stats, queue, templates, tempDir, secrets });
+    const packager = new Packager(options, {
+      store,
+      stats,
+      queue,
+      templates,
+      tempDir,
+      secrets,
+      emails,
+    });
     resolveReady(packager);
+    // Emails a previous run could not deliver are due again.
+    emails.start();
     await packager.cleanUp().catch(() => undefined);
     packager.cleanupTimer = setInterval(
       () => void packager.cleanUp().catch(() => undefined),
@@ -195,9 +237,17 @@ export class Packager {
     return packager;
   }
 
-  /** Checks a request and queues it; `BadTaskParameterError` or `HostNotAllowedError` when it cannot be. */
+  /**
+   * Checks a request and queues it; `BadTaskParameterError`, `HostNotAllowedError` or
+   * `PrivateAddressError` when it cannot be.
+   */
   async submit(kind: TaskKind, parameters: Readonly<Record<string, unknown>>): Promise<Submission> {
-    const task = parseTask(kind, parameters, this.options.allowedHosts);
+    const { allowedHosts, allowPrivateAddresses } = this.options;
+    const task = parseTask(kind, parameters, allowedHosts, allowPrivateAddresses);
+    const url = new URL(task.kind === 'url' ? task.resourceUrl : task.apiUrl);
+    if (publicOnly(url, allowedHosts, allowPrivateAddresses)) {
+      await checkResolvedHost(url, task.kind === 'url' ? 'resource_url' : 'api_url');
+    }
     const name = this.zipName(task);
     const cached = (await this.store.findFresh(name)) !== undefined;
     const records = requestedRecords(task);
@@ -237,6 +287,25 @@ export class Packager {
       queue_length: fast.queued + fast.running + slow.queued + slow.running,
       processed_requests: totals.requests + totals.errors,
       queues: { fast, slow },
+      emails: this.stats.emailCounts(),
+    };
+  }
+
+  /** Where one request stands (`NotFoundError` for an unknown job id). */
+  async requestStatus(jobId: string): Promise<RequestStatus> {
+    const job = await this.queue.get(jobId);
+    if (job === null || job.type !== JOB_TYPE) {
+      throw new NotFoundError(`No package request ${jobId}`, { code: 'REQUEST_NOT_FOUND' });
+    }
+    const payload = job.payload as PackageJobPayload;
+    const email = this.emails.state(jobId);
+    return {
+      jobId: job.id,
+      status: job.status === 'started' ? 'running' : job.status,
+      queue: job.queue,
+      resourceId: payload.task.resourceId,
+      error: job.error,
+      ...(email === undefined ? {} : { email }),
     };
   }
 
@@ -259,6 +328,8 @@ export class Packager {
   async close(options: { graceMs?: number } = {}): Promise<void> {
     clearInterval(this.cleanupTimer);
     await this.queue.close(options);
+    // After the jobs, whose last step is an email; what is not sent stays for the next start.
+    await this.emails.close();
     this.stats.close();
   }
 
@@ -306,15 +377,40 @@ export class Packager {
         },
         this.options.emailFrom,
       );
-      await this.options.mailer.send(message, { signal: context.signal });
-      context.log.info(`Emailed the link to ${task.email}`);
-      await this.stats.logRequest({
+      // The zip is ready: the request is logged with its email spooled in one step, then the
+      // email is tried. A mail server that refuses or cannot be reached does not fail the
+      // job: the spool tries again later and the request's email state tells how it went.
+      const requestId = await this.stats.logRequest({
         email: task.email,
         resourceId: task.resourceId,
+        jobId: context.jobId,
         ...(count === null ? {} : { count }),
+        spool: {
+          message: JSON.stringify(message),
+          createdAt: this.emails.now(),
+          expiresAt: stored.expiresAt.getTime(),
+        },
       });
+      await this.emails.deliver(requestId);
+      const email = this.emails.state(context.jobId);
+      if (email?.status === 'sent') context.log.info(`Emailed the link to ${task.email}`);
+      else if (email?.status === 'failed')
+        context.log.error(`Could not email the link to ${task.email}: ${email.error}`);
+      else
+        context.log.warn(
+          `Could not email the link to ${task.email} yet (${email?.error}); trying again at ${
+            email?.nextAttemptAt == null ? 'once due' : new Date(email.nextAttemptAt).toISOString()
+          }`,
+        );
       context.progress(100);
-      return { zipFileName: name, downloadUrl, count, cached, size: stored.size };
+      return {
+        zipFileName: name,
+        downloadUrl,
+        count,
+        cached,
+        size: stored.size,
+        email: email?.status ?? 'pending',
+      };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       context.log.error(message);
@@ -337,6 +433,7 @@ export class Packager {
       ...this.options.build,
       tempDir: this.tempDir,
       allowedHosts: this.options.allowedHosts,
+      allowPrivateAddresses: this.options.allowPrivateAddresses ?? false,
       dwc: this.options.dwc,
     };
     let count = 0;

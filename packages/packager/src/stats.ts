@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BadTaskParameterError } from './errors.js';
+import { MAX_EMAIL, MAX_RESOURCE_ID, ParameterReader } from './parameters.js';
 
 export interface StatsStoreOptions {
   /** SQLite file (`STATS_DB`); `:memory:` for tests. */
@@ -22,6 +23,11 @@ export interface ResourceTotals {
   emails: number;
 }
 
+/** Where the email with a request's download link is: waiting for (another) try, delivered, or given up. */
+export type EmailStatus = 'pending' | 'sent' | 'failed';
+
+export const EMAIL_STATUSES: readonly EmailStatus[] = ['pending', 'sent', 'failed'];
+
 export interface RequestEntry {
   email: string;
   domain: string | null;
@@ -30,7 +36,38 @@ export interface RequestEntry {
   count: number | null;
   /** UNIX time, seconds. */
   timestamp: number;
+  email_status: EmailStatus;
+  /** Delivery attempts made so far. */
+  email_attempts: number;
+  /** Why the last attempt failed; null once sent. */
+  email_error: string | null;
 }
+
+/** The email of one request, for its status. */
+export interface EmailState {
+  status: EmailStatus;
+  attempts: number;
+  error: string | null;
+  /** When the next attempt is due (ms since the epoch), while pending. */
+  nextAttemptAt: number | null;
+}
+
+/** An email waiting in the spool, as claimed for an attempt. */
+export interface SpooledEmail {
+  requestId: number;
+  /** The message, as the spool wrote it. */
+  message: string;
+  attempts: number;
+  /** When it was spooled and when the link it carries stops working (ms since the epoch). */
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** What an attempt came to: sent, given up, or to be tried again at `nextAttemptAt`. */
+export type EmailOutcome =
+  | { status: 'sent' }
+  | { status: 'failed'; error: string }
+  | { status: 'pending'; error: string; nextAttemptAt: number };
 
 export interface ErrorEntry {
   email: string;
@@ -44,9 +81,45 @@ export interface StatsQuery {
   limit?: number;
   resourceId?: string;
   email?: string;
+  /** Requests only: those whose email is in this state. */
+  emailStatus?: EmailStatus;
 }
 
 const MAX_LIST = 10_000;
+
+/**
+ * The parameters of the statistics routes as posted (`resource_id`, `email`, `offset`,
+ * `limit`), checked as task parameters are: empty means absent.
+ */
+export function parseStatsQuery(parameters: Readonly<Record<string, unknown>>): StatsQuery {
+  const read = new ParameterReader(parameters);
+  const resourceId = read.optionalText('resource_id', MAX_RESOURCE_ID);
+  const email = read.optionalText('email', MAX_EMAIL);
+  const offset = read.count('offset');
+  const limit = read.count('limit');
+  const emailStatus = read.optionalText('email_status', 20);
+  if (
+    emailStatus !== undefined &&
+    emailStatus !== '' &&
+    !EMAIL_STATUSES.includes(emailStatus as EmailStatus)
+  ) {
+    throw new BadTaskParameterError(
+      'email_status',
+      `Parameter email_status must be one of ${EMAIL_STATUSES.join(', ')}`,
+    );
+  }
+  const query: StatsQuery = {
+    ...(resourceId === undefined || resourceId === '' ? {} : { resourceId }),
+    ...(email === undefined || email === '' ? {} : { email }),
+    ...(emailStatus === undefined || emailStatus === ''
+      ? {}
+      : { emailStatus: emailStatus as EmailStatus }),
+    ...(offset === undefined ? {} : { offset }),
+    ...(limit === undefined ? {} : { limit }),
+  };
+  page(query);
+  return query;
+}
 // scrypt with N = 2^14 costs ~30 ms and 16 MiB per address: cheap for one request, costly
 // for someone trying every address of a domain against a stolen database.
 const SCRYPT = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
@@ -95,7 +168,16 @@ export class StatsStore {
         emails INTEGER NOT NULL DEFAULT 0
       );
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS email_spool (
+        request_id INTEGER PRIMARY KEY REFERENCES requests (id),
+        message TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS email_spool_due ON email_spool (next_attempt_at);
     `);
+    addEmailColumns(db);
     const row = db.prepare(`SELECT value FROM meta WHERE name = 'email_salt'`).get() as
       { value: Buffer } | undefined;
     let salt = row?.value;
@@ -124,16 +206,23 @@ export class StatsStore {
     return `scrypt$${hash.toString('base64url')}`;
   }
 
-  /** Logs a successful request and updates the totals of its resource and of `*`. */
+  /**
+   * Logs a successful request and updates the totals of its resource and of `*`; returns its
+   * id. With `spool`, the email carrying its link is kept in the same transaction (status
+   * `pending`) until it is sent or given up; without, the caller has already emailed it.
+   */
   async logRequest(entry: {
     email: string;
     resourceId: string;
     count?: number;
     time?: Date;
-  }): Promise<void> {
+    jobId?: string;
+    spool?: { message: string; createdAt: number; expiresAt: number };
+  }): Promise<number> {
     const email = await this.storedEmail(entry.email);
     const timestamp = unixSeconds(entry.time);
-    this.db.transaction(() => {
+    const spool = entry.spool;
+    return this.db.transaction(() => {
       const seen = (resourceId: string | undefined) =>
         this.db
           .prepare(
@@ -144,14 +233,117 @@ export class StatsStore {
           .get(...(resourceId === undefined ? [email] : [email, resourceId])) !== undefined;
       const newForResource = !seen(entry.resourceId);
       const newOverall = !seen(undefined);
-      this.db
+      const { lastInsertRowid } = this.db
         .prepare(
-          `INSERT INTO requests (count, domain, email, resource_id, timestamp) VALUES (?, ?, ?, ?, ?)`,
+          `INSERT INTO requests (count, domain, email, resource_id, timestamp, job_id, email_status, email_attempts)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(entry.count ?? null, domainOf(entry.email), email, entry.resourceId, timestamp);
+        .run(
+          entry.count ?? null,
+          domainOf(entry.email),
+          email,
+          entry.resourceId,
+          timestamp,
+          entry.jobId ?? null,
+          spool === undefined ? 'sent' : 'pending',
+          spool === undefined ? 1 : 0,
+        );
+      const id = Number(lastInsertRowid);
+      if (spool !== undefined) {
+        this.db
+          .prepare(
+            `INSERT INTO email_spool (request_id, message, created_at, expires_at, next_attempt_at)
+             VALUES (?, ?, ?, ?, ?)`,
+          )
+          .run(id, spool.message, spool.createdAt, spool.expiresAt, spool.createdAt);
+      }
       this.bump(entry.resourceId, 'requests', newForResource);
       this.bump('*', 'requests', newOverall);
+      return id;
     })();
+  }
+
+  /**
+   * Claims spooled emails due by `now` (or the one of `requestId`, if due) for an attempt:
+   * their next attempt moves to `leaseUntil`, so no other attempt takes them meanwhile, and
+   * one that dies mid-way is tried again then.
+   */
+  claimEmails(
+    now: number,
+    leaseUntil: number,
+    options: { requestId?: number; limit?: number } = {},
+  ): SpooledEmail[] {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT s.request_id AS requestId, s.message, s.created_at AS createdAt,
+                  s.expires_at AS expiresAt, r.email_attempts AS attempts
+           FROM email_spool s JOIN requests r ON r.id = s.request_id
+           WHERE s.next_attempt_at <= ? ${options.requestId === undefined ? '' : 'AND s.request_id = ?'}
+           ORDER BY s.next_attempt_at LIMIT ?`,
+        )
+        .all(
+          now,
+          ...(options.requestId === undefined ? [] : [options.requestId]),
+          options.limit ?? 50,
+        ) as SpooledEmail[];
+      const lease = this.db.prepare(
+        `UPDATE email_spool SET next_attempt_at = ? WHERE request_id = ?`,
+      );
+      for (const row of rows) lease.run(leaseUntil, row.requestId);
+      return rows;
+    })();
+  }
+
+  /** Records an attempt; a sent or given-up email leaves the spool (with its address). */
+  recordEmailAttempt(requestId: number, outcome: EmailOutcome): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `UPDATE requests SET email_status = ?, email_attempts = email_attempts + 1, email_error = ?
+           WHERE id = ?`,
+        )
+        .run(outcome.status, outcome.status === 'sent' ? null : outcome.error, requestId);
+      if (outcome.status === 'pending') {
+        this.db
+          .prepare(`UPDATE email_spool SET next_attempt_at = ? WHERE request_id = ?`)
+          .run(outcome.nextAttemptAt, requestId);
+      } else {
+        this.db.prepare(`DELETE FROM email_spool WHERE request_id = ?`).run(requestId);
+      }
+    })();
+  }
+
+  /** When the earliest spooled email is due (ms since the epoch), if any is waiting. */
+  nextEmailDue(): number | undefined {
+    const row = this.db.prepare(`SELECT min(next_attempt_at) AS due FROM email_spool`).get() as {
+      due: number | null;
+    };
+    return row.due ?? undefined;
+  }
+
+  /** The email of the request a job made, once it made one. */
+  emailState(jobId: string): EmailState | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT r.email_status AS status, r.email_attempts AS attempts, r.email_error AS error,
+                s.next_attempt_at AS nextAttemptAt
+         FROM requests r LEFT JOIN email_spool s ON s.request_id = r.id
+         WHERE r.job_id = ? ORDER BY r.id DESC LIMIT 1`,
+      )
+      .get(jobId) as EmailState | undefined;
+    return row === undefined ? undefined : { ...row, nextAttemptAt: row.nextAttemptAt ?? null };
+  }
+
+  /** Emails waiting for a try, and emails given up, over all requests. */
+  emailCounts(): { pending: number; failed: number } {
+    const count = (status: EmailStatus) =>
+      (
+        this.db
+          .prepare(`SELECT count(*) AS n FROM requests WHERE email_status = ?`)
+          .get(status) as { n: number }
+      ).n;
+    return { pending: count('pending'), failed: count('failed') };
   }
 
   /** Logs a failed request with its message and counts it in the totals. */
@@ -193,7 +385,8 @@ export class StatsStore {
     const { where, values } = await this.filter(query);
     return this.db
       .prepare(
-        `SELECT email, domain, resource_id, count, timestamp FROM requests ${where}
+        `SELECT email, domain, resource_id, count, timestamp, email_status, email_attempts, email_error
+         FROM requests ${where}
          ORDER BY timestamp DESC, id DESC LIMIT ? OFFSET ?`,
       )
       .all(...values, ...page(query)) as RequestEntry[];
@@ -201,7 +394,7 @@ export class StatsStore {
 
   /** Errors, newest first. */
   async errors(query: StatsQuery = {}): Promise<ErrorEntry[]> {
-    const { where, values } = await this.filter(query);
+    const { where, values } = await this.filter({ ...query, emailStatus: undefined });
     return this.db
       .prepare(
         `SELECT email, resource_id, message, timestamp FROM errors ${where}
@@ -233,6 +426,10 @@ export class StatsStore {
     if (query.email !== undefined) {
       clauses.push('email = ?');
       values.push(await this.storedEmail(query.email));
+    }
+    if (query.emailStatus !== undefined) {
+      clauses.push('email_status = ?');
+      values.push(query.emailStatus);
     }
     return { where: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, values };
   }
@@ -269,6 +466,31 @@ export class StatsStore {
       `);
     })();
   }
+}
+
+/**
+ * The email columns of `requests`, added to databases made before emails were spooled: their
+ * requests were logged once emailed, so they count as sent once.
+ */
+function addEmailColumns(db: Database.Database): void {
+  const columns = new Set(
+    (db.prepare(`PRAGMA table_info(requests)`).all() as { name: string }[]).map(
+      (column) => column.name,
+    ),
+  );
+  const wanted: [string, string][] = [
+    ['job_id', 'TEXT'],
+    ['email_status', `TEXT NOT NULL DEFAULT 'sent'`],
+    ['email_attempts', 'INTEGER NOT NULL DEFAULT 1'],
+    ['email_error', 'TEXT'],
+  ];
+  for (const [name, type] of wanted) {
+    if (!columns.has(name)) db.exec(`ALTER TABLE requests ADD COLUMN ${name} ${type}`);
+  }
+  db.exec(`
+    CREATE INDEX IF NOT EXISTS requests_by_job ON requests (job_id);
+    CREATE INDEX IF NOT EXISTS requests_by_email_status ON requests (email_status);
+  `);
 }
 
 function domainOf(email: string): string | null {

@@ -1,6 +1,7 @@
 import { isValidAddress } from '@geoworks/mailer';
 import { BadTaskParameterError } from './errors.js';
 import { parseTaskUrl, type AllowedHosts } from './http.js';
+import { MAX_EMAIL, MAX_RESOURCE_ID, MAX_TEXT, ParameterReader } from './parameters.js';
 
 /** What a task packages: datastore rows (CSV/TSV/XLSX), a Darwin Core Archive, or a file. */
 export type TaskKind = 'datastore' | 'dwc' | 'url';
@@ -44,7 +45,6 @@ export interface UrlTask extends TaskCommon {
 
 export type PackageTask = DatastoreTask | UrlTask;
 
-const MAX_TEXT = 64 * 1024;
 const MAX_EML = 1024 * 1024;
 
 /**
@@ -56,10 +56,11 @@ export function parseTask(
   kind: TaskKind,
   parameters: Readonly<Record<string, unknown>>,
   allowedHosts: AllowedHosts,
+  allowPrivateAddresses?: boolean,
 ): PackageTask {
   const read = new ParameterReader(parameters);
-  const resourceId = read.requiredText('resource_id', 200);
-  const email = read.requiredText('email', 320);
+  const resourceId = read.requiredText('resource_id', MAX_RESOURCE_ID);
+  const email = read.requiredText('email', MAX_EMAIL);
   if (!isValidAddress(email) || /[<>\s,;]/.test(email)) {
     throw new BadTaskParameterError('email', 'Parameter email must be one email address');
   }
@@ -74,6 +75,7 @@ export function parseTask(
       read.requiredText('resource_url', 8192),
       'resource_url',
       allowedHosts,
+      allowPrivateAddresses,
     );
     const doi = read.optionalText('doi', 1000);
     return {
@@ -83,7 +85,12 @@ export function parseTask(
       ...(doi === undefined ? {} : { doi }),
     };
   }
-  const apiUrl = parseTaskUrl(read.requiredText('api_url', 8192), 'api_url', allowedHosts);
+  const apiUrl = parseTaskUrl(
+    read.requiredText('api_url', 8192),
+    'api_url',
+    allowedHosts,
+    allowPrivateAddresses,
+  );
   const task: DatastoreTask = { kind, ...common, apiUrl: apiUrl.href, format: 'csv' };
   const filters = read.jsonObject('filters');
   if (filters !== undefined) task.filters = filters;
@@ -157,96 +164,4 @@ function canonicalJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : item,
   );
-}
-
-class ParameterReader {
-  constructor(private readonly parameters: Readonly<Record<string, unknown>>) {}
-
-  private raw(name: string): unknown {
-    const value = Object.hasOwn(this.parameters, name) ? this.parameters[name] : undefined;
-    // A form field given twice arrives as a list; the last one wins, as with Flask's form.get.
-    return Array.isArray(value) && value.every((item) => typeof item === 'string')
-      ? value.at(-1)
-      : value;
-  }
-
-  requiredText(name: string, maxLength: number): string {
-    const value = this.optionalText(name, maxLength);
-    if (value === undefined || value.trim() === '') {
-      throw new BadTaskParameterError(name, `Parameter ${name} is required`);
-    }
-    return value.trim();
-  }
-
-  optionalText(name: string, maxLength: number): string | undefined {
-    const value = this.raw(name);
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string' && typeof value !== 'number') {
-      throw new BadTaskParameterError(name, `Parameter ${name} must be a string`);
-    }
-    const text = String(value);
-    if (text.length > maxLength) {
-      throw new BadTaskParameterError(
-        name,
-        `Parameter ${name} is longer than ${maxLength} characters`,
-      );
-    }
-    return text;
-  }
-
-  count(name: string): number | undefined {
-    const value = this.raw(name);
-    if (value === undefined || value === null || value === '') return undefined;
-    const number =
-      typeof value === 'number'
-        ? value
-        : typeof value === 'string' && /^\s*\d+\s*$/.test(value)
-          ? Number(value)
-          : NaN;
-    if (!(Number.isSafeInteger(number) && number >= 0)) {
-      throw new BadTaskParameterError(name, `Parameter ${name} must be a whole number >= 0`);
-    }
-    return number;
-  }
-
-  boolean(name: string): boolean | undefined {
-    const value = this.raw(name);
-    if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value === 'boolean') return value;
-    const text = String(value).trim().toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(text)) return true;
-    if (['false', '0', 'no', 'off'].includes(text)) return false;
-    throw new BadTaskParameterError(name, `Parameter ${name} must be true or false`);
-  }
-
-  jsonObject(name: string): Record<string, unknown> | undefined {
-    const value = this.raw(name);
-    if (value === undefined || value === null || value === '') return undefined;
-    let parsed: unknown = value;
-    if (typeof value === 'string') {
-      if (value.length > MAX_TEXT) {
-        throw new BadTaskParameterError(
-          name,
-          `Parameter ${name} is longer than ${MAX_TEXT} characters`,
-        );
-      }
-      try {
-        parsed = JSON.parse(value);
-      } catch {
-        throw new BadTaskParameterError(name, `Parameter ${name} must be a JSON object`);
-      }
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new BadTaskParameterError(name, `Parameter ${name} must be a JSON object`);
-    }
-    return parsed as Record<string, unknown>;
-  }
-
-  /** `q`: a string, or (JSON bodies) a per-field object. */
-  query(name: string): string | Record<string, unknown> | undefined {
-    const value = this.raw(name);
-    if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-    return this.optionalText(name, MAX_TEXT);
-  }
 }

@@ -12,6 +12,8 @@ export interface UrlDownloadOptions {
   retries?: number;
   retryBackoffMs?: number;
   allowedHosts?: AllowedHosts;
+  /** Let hosts the allow-list does not name reach internal addresses (development). Default false. */
+  allowPrivateAddresses?: boolean;
   /** A CKAN API key, sent as the raw `Authorization` header (private resources). */
   key?: string;
   signal?: AbortSignal;
@@ -54,7 +56,14 @@ export async function openUrlDownload(
       try {
         answer = await requestSameHost(
           url,
-          { method: 'GET', headers, timeoutMs, allowedHosts: options.allowedHosts, signal },
+          {
+            method: 'GET',
+            headers,
+            timeoutMs,
+            allowedHosts: options.allowedHosts,
+            allowPrivateAddresses: options.allowPrivateAddresses ?? false,
+            signal,
+          },
           headersTimeout.signal,
         );
       } finally {

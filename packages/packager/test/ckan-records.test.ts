@@ -40,7 +40,8 @@ async function read(page: string, options = {}): Promise<unknown> {
   const apiUrl = await datastore(page);
   const reader = await openDatastore(
     { apiUrl, resourceId: 'r' },
-    { retryBackoffMs: 5, retries: 0, ...options },
+    // The test server listens on loopback, refused unless allowed.
+    { retryBackoffMs: 5, retries: 0, allowPrivateAddresses: true, ...options },
   );
   try {
     for await (const batch of reader.records()) void batch;

@@ -27,7 +27,8 @@ afterAll(async () => {
   await ckan.stop();
 });
 
-const fast = { retryBackoffMs: 5, timeoutMs: 5000 };
+// The fake CKAN listens on loopback, refused unless allowed.
+const fast = { retryBackoffMs: 5, timeoutMs: 5000, allowPrivateAddresses: true };
 
 async function readAll(query: Omit<DatastoreQuery, 'apiUrl'>, options = {}) {
   const reader = await openDatastore({ apiUrl: ckan.apiUrl, ...query }, { ...fast, ...options });

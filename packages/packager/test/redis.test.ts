@@ -41,6 +41,8 @@ describe('packager over Redis', () => {
       storeDir: join(root, 'shared-store'),
       queueBackend: { kind: 'redis', url: redis.url, namespace: 'packager-test', consume },
       downloadBaseUrl: 'https://packager.example.org/downloads/',
+      // The fake CKAN listens on loopback, refused unless allowed.
+      allowPrivateAddresses: true,
       mailer,
       dwc: await loadDwcSettings(),
     });

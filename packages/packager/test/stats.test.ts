@@ -44,6 +44,9 @@ describe('StatsStore', () => {
       resource_id: 'r1',
       count: 5,
       timestamp: 300,
+      email_status: 'sent',
+      email_attempts: 1,
+      email_error: null,
     });
     expect(
       (await stats.requests({ resourceId: 'r1', email: 'a@x.org' })).map((e) => e.timestamp),
@@ -54,6 +57,34 @@ describe('StatsStore', () => {
     expect(await stats.errors()).toEqual([
       { email: 'c@z.org', resource_id: 'r2', message: 'CKAN said no', timestamp: 500 },
     ]);
+    stats.close();
+  });
+
+  it('adds the email columns to a database made before emails were spooled', async () => {
+    const file = join(dir, 'old-stats.sqlite');
+    const old = new Database(file);
+    old.exec(`
+      CREATE TABLE requests (id INTEGER PRIMARY KEY AUTOINCREMENT, count INTEGER, domain TEXT,
+        email TEXT NOT NULL, resource_id TEXT NOT NULL, timestamp INTEGER NOT NULL);
+      INSERT INTO requests (count, domain, email, resource_id, timestamp)
+        VALUES (7, 'x.org', 'a@x.org', 'r1', 100);
+    `);
+    old.close();
+    const stats = await StatsStore.open({ file });
+    // Requests logged then had been emailed already.
+    expect(await stats.requests()).toEqual([
+      {
+        email: 'a@x.org',
+        domain: 'x.org',
+        resource_id: 'r1',
+        count: 7,
+        timestamp: 100,
+        email_status: 'sent',
+        email_attempts: 1,
+        email_error: null,
+      },
+    ]);
+    expect(stats.emailCounts()).toEqual({ pending: 0, failed: 0 });
     stats.close();
   });
 

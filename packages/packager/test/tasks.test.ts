@@ -4,6 +4,7 @@ import {
   cacheParameters,
   HostNotAllowedError,
   hostAllowed,
+  MAX_JSON_DEPTH,
   parseTask,
   PackageStore,
   requestedRecords,
@@ -23,6 +24,9 @@ const extensionPost = {
   offset: '0',
   sort: '_id asc',
 };
+
+/** `{"a":{"a":...1...}}`, `depth` objects deep. */
+const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 
 describe('parseTask', () => {
   it('reads the extension form post', () => {
@@ -100,11 +104,26 @@ describe('parseTask', () => {
     ],
     [{ ...extensionPost, api_url: 'not a url' }, 'Parameter api_url must be an absolute URL'],
     [{ ...extensionPost, plain: 'maybe' }, 'Parameter plain must be true or false'],
-    [{ ...extensionPost, q: ['a', 1] }, 'Parameter q must be a string'],
+    [{ ...extensionPost, q: ['a', 1] }, 'Parameter q must be given once, not as a list'],
+    [{ ...extensionPost, email: ['a@b.org', 'c@d.org'] }, 'Parameter email must be given once'],
+    [{ ...extensionPost, plain: { yes: true } }, 'Parameter plain must be true or false'],
+    [{ ...extensionPost, filters: nested(MAX_JSON_DEPTH + 1) }, 'nested more than 32 levels deep'],
+    [{ ...extensionPost, q: JSON.parse(nested(5000)) }, 'Parameter q is nested more than 32'],
+    [{ ...extensionPost, limit: '12345678901234567' }, 'Parameter limit must be a whole number'],
   ])('refuses bad input %#', (parameters, message) => {
     const attempt = () => parseTask('datastore', parameters as Record<string, unknown>, undefined);
     expect(attempt).toThrow(BadTaskParameterError);
     expect(attempt).toThrow(message);
+  });
+
+  it('takes JSON parameters up to the depth limit, and keeps their cache key stable', () => {
+    const task = parseTask(
+      'datastore',
+      { ...extensionPost, filters: nested(MAX_JSON_DEPTH) },
+      undefined,
+    );
+    expect(task.kind === 'datastore' && JSON.stringify(task.filters)).toBe(nested(MAX_JSON_DEPTH));
+    expect(PackageStore.cacheKey(cacheParameters(task))).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('applies the host allow-list', () => {

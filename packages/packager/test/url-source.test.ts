@@ -35,7 +35,8 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const fast = { retryBackoffMs: 5, timeoutMs: 2000 };
+// The test server listens on loopback, refused unless allowed.
+const fast = { retryBackoffMs: 5, timeoutMs: 2000, allowPrivateAddresses: true };
 
 describe('openUrlDownload', () => {
   it('streams the file and sends the key as Authorization', async () => {
