@@ -35,19 +35,18 @@ export interface RouteOptions {
   maxUploadBytes: number;
 }
 
+// Decimal integers only: service-kit sends any other spelling (`1e0`, `0x1`) on to a 404.
 const idParameter = {
   name: 'id',
   in: 'path' as const,
   required: true,
-  schema: { type: 'integer' },
+  schema: { type: 'integer', minimum: 0 },
   description: 'Job id',
 };
 
+/** The `:id` of the path, already checked against idParameter. */
 function jobId(req: Request): number {
-  const id = Number(req.params.id);
-  if (!Number.isSafeInteger(id) || id < 0)
-    throw new NotFoundError(`Unknown job ${String(req.params.id)}`);
-  return id;
+  return Number(req.params.id);
 }
 
 function baseUrl(req: Request): string {
@@ -88,31 +87,27 @@ export function calcRoutes(options: RouteOptions): Api {
         schema: { type: 'string', format: 'date-time' },
         description: 'Jobs started at or after',
       },
-      { name: 'limit', in: 'query', schema: { type: 'integer', default: 100 } },
-      { name: 'offset', in: 'query', schema: { type: 'integer', default: 0 } },
+      {
+        name: 'limit',
+        in: 'query',
+        schema: { type: 'integer', default: 100, minimum: 0, maximum: 100_000 },
+      },
+      { name: 'offset', in: 'query', schema: { type: 'integer', default: 0, minimum: 0 } },
     ],
-    responses: { '200': jsonResponse('List items') },
+    responses: { '200': jsonResponse('List items'), '400': jsonResponse('A bad filter') },
     handler: (req, res) => {
+      // Single values of the declared types: service-kit checked them against the declaration.
       const query = req.query as Record<string, string | undefined>;
-      const limit = query.limit === undefined ? 100 : Number(query.limit);
-      const offset = query.offset === undefined ? 0 : Number(query.offset);
-      if (!Number.isInteger(limit) || limit < 0 || limit > 100_000)
-        throw new InvalidInputError('limit must be an integer from 0 to 100000');
-      if (!Number.isInteger(offset) || offset < 0)
-        throw new InvalidInputError('offset must be an integer >= 0');
+      const limit = Number(query.limit ?? 100);
+      const offset = Number(query.offset ?? 0);
       let startTime: Date | undefined;
       if (query.start_time !== undefined) {
         startTime = new Date(query.start_time);
         if (Number.isNaN(startTime.getTime()))
           throw new InvalidInputError(`start_time must be an ISO date, not "${query.start_time}"`);
       }
-      let isRunning: boolean | undefined;
-      if (query.is_running !== undefined) {
-        const value = query.is_running.toLowerCase();
-        if (!['true', 'false', '1', '0'].includes(value))
-          throw new InvalidInputError('is_running must be true or false');
-        isRunning = value === 'true' || value === '1';
-      }
+      const isRunning =
+        query.is_running === undefined ? undefined : /^(true|1)$/i.test(query.is_running);
       const jobs = engine.list(
         {
           ...(query.calculation_mode === undefined
@@ -135,11 +130,14 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/result/:id',
     summary: 'Download an output in an export type',
     parameters: [
+      { ...idParameter, description: 'Output id' },
       {
         name: 'export_type',
         in: 'query',
         required: true,
-        schema: { type: 'string', enum: ['json', 'csv', 'geojson', 'gpkg'] },
+        // Not an enum: an unknown type is OpenQuake's 404 "Nothing to export", not a 400.
+        schema: { type: 'string' },
+        description: "One of the output's outtypes: json, csv, geojson or gpkg",
       },
     ],
     responses: {
@@ -148,7 +146,7 @@ export function calcRoutes(options: RouteOptions): Api {
     },
     handler: async (req, res) => {
       const outputId = jobId(req);
-      const exportType = String(req.query.export_type ?? '');
+      const exportType = String(req.query.export_type);
       const { output, files } = engine.exportFiles(outputId, exportType, actorOf(req));
       const name = `output-${output.id}-${output.key}`;
       if (files.length === 1) {
@@ -390,8 +388,10 @@ export function calcRoutes(options: RouteOptions): Api {
           const parentText =
             typeof fields.hazard_job_id === 'string' ? fields.hazard_job_id.trim() : '';
           const parentId = parentText === '' ? null : Number(parentText);
-          if (parentId !== null && !Number.isSafeInteger(parentId))
-            throw new InvalidInputError('hazard_job_id must be a job id');
+          if (parentId !== null && !(/^\d+$/.test(parentText) && Number.isSafeInteger(parentId)))
+            throw new InvalidInputError(
+              `hazard_job_id must be a job id (a decimal integer), not ${JSON.stringify(parentText)}`,
+            );
           const archive = files.find((file) => file.field === 'archive');
           const jobIni =
             typeof fields.job_ini === 'string' && fields.job_ini !== ''

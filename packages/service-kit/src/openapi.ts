@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { RouteDefinitionError } from './errors.js';
+import { checkParameters } from './parameters.js';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses), as a plain object. */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -161,7 +162,7 @@ export function createApi(info: ApiInfo): Api {
       (paths[documentPath] ??= {})[method] = operation;
       // The params type is only a view of `req.params`; Express itself types them loosely.
       const handlers = (Array.isArray(handler) ? handler : [handler]) as RequestHandler[];
-      router[method](path, ...handlers);
+      router[method](path, checkParameters(parameters), ...handlers);
     },
     document,
     serveDocument: () => (_req, res) => {
@@ -169,7 +170,7 @@ export function createApi(info: ApiInfo): Api {
     },
   };
   // Every service describes itself at the same place: served from the start, listed last.
-  if (servedAt !== undefined) router.get(servedAt, api.serveDocument());
+  if (servedAt !== undefined) router.get(servedAt, checkParameters([]), api.serveDocument());
   return api;
 }
 
