@@ -199,9 +199,13 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/traceback',
     summary: 'The last CRITICAL log message, as lines',
     parameters: [idParameter],
-    responses: { '200': jsonResponse('Lines; [] when the job did not fail') },
+    responses: {
+      '200': jsonResponse('Lines; [] when the job did not fail'),
+      '403': jsonResponse('Not yours'),
+      '404': jsonResponse('Unknown job'),
+    },
     handler: async (req, res) => {
-      res.json(await engine.traceback(jobId(req)));
+      res.json(await engine.traceback(jobId(req), actorOf(req)));
     },
   });
 
@@ -210,9 +214,9 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/log/size',
     summary: 'Number of log rows so far',
     parameters: [idParameter],
-    responses: { '200': jsonResponse('A bare integer') },
+    responses: { '200': jsonResponse('A bare integer'), '403': jsonResponse('Not yours') },
     handler: async (req, res) => {
-      res.json(await engine.logSize(jobId(req)));
+      res.json(await engine.logSize(jobId(req), actorOf(req)));
     },
   });
 
@@ -240,12 +244,13 @@ export function calcRoutes(options: RouteOptions): Api {
     ],
     responses: {
       '200': jsonResponse('[[timestamp, level, process, message], ...]; [] for an unknown job'),
+      '403': jsonResponse('Not yours'),
     },
     handler: async (req, res) => {
       const slice = parseSlice(String(req.params.slice));
       if (slice === null)
         throw new InvalidInputError('The log slice must be <start>:<stop>, with optional bounds');
-      res.json((await engine.logs(jobId(req), slice.start, slice.stop)).map(logRow));
+      res.json((await engine.logs(jobId(req), slice.start, slice.stop, actorOf(req))).map(logRow));
     },
   });
 
@@ -305,16 +310,16 @@ export function calcRoutes(options: RouteOptions): Api {
   api.route({
     method: 'get',
     path: '/v1/calc/:id/datastore',
-    summary: "The job's datastore (a GeoPackage)",
+    summary: "The job's datastore (a GeoPackage), once the job is complete",
     parameters: [idParameter],
     responses: {
       '200': binaryResponse('calc_<id>.gpkg'),
-      '404': jsonResponse('Unknown job or no datastore'),
+      '403': jsonResponse('Not yours'),
+      '404': jsonResponse('Unknown job, or not complete'),
     },
     handler: async (req, res) => {
       const id = jobId(req);
-      engine.job(id, actorOf(req));
-      await sendFile(req, res, engine.datastorePath(id), `calc_${id}.gpkg`);
+      await sendFile(req, res, engine.datastore(id, actorOf(req)), `calc_${id}.gpkg`);
     },
   });
 
@@ -404,6 +409,7 @@ export function calcRoutes(options: RouteOptions): Api {
               : { archive: archive.path }),
             ...(jobIni === undefined ? {} : { jobIni }),
             parentId,
+            ...(actorOf(req) === undefined ? {} : { actor: actorOf(req) }),
           });
           res.json({ status: 'created', job_id: id });
         } catch (error) {
@@ -630,13 +636,19 @@ export function calcRoutes(options: RouteOptions): Api {
   return api;
 }
 
-/** The session token from the `sessionid` cookie. */
+/** The session token from the `sessionid` cookie; null when there is none that can be read. */
 export function sessionToken(req: Request): string | null {
   const header = req.headers.cookie;
   if (header === undefined) return null;
   for (const part of header.split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === 'sessionid') return decodeURIComponent(value.join('='));
+    if (name !== 'sessionid') continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      // Not percent-encoding (`%ZZ`): no session, as for any other token that is not ours.
+      return null;
+    }
   }
   return null;
 }

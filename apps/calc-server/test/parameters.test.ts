@@ -27,7 +27,7 @@ async function failedJob(): Promise<number> {
 
 describe('calc-server parameters', () => {
   it('refuses a query parameter given twice on every route, with 400 naming it', async () => {
-    const answers = await callEveryRoute(base, '?dup=1&dup=2');
+    const answers = await callEveryRoute(base, { query: '?dup=1&dup=2' });
     expect(answers.length).toBeGreaterThan(20);
     const body = JSON.stringify({ error: 'Query parameter "dup" is given 2 times: give it once' });
     expect(answers).toEqual(answers.map(({ route }) => ({ route, status: 400, body })));

@@ -14,7 +14,7 @@ afterAll(async () => {
 
 describe('flux-server query parameters', () => {
   it('refuses a query parameter given twice on every route, naming it', async () => {
-    const answers = await callEveryRoute(server.url, '?time=1&time=2');
+    const answers = await callEveryRoute(server.url, { query: '?time=1&time=2' });
     expect(answers.length).toBeGreaterThan(5);
     const body = 'Query parameter "time" is given 2 times: give it once';
     expect(answers).toEqual(answers.map(({ route }) => ({ route, status: 400, body })));

@@ -14,7 +14,7 @@ afterAll(async () => {
 
 describe('packager query parameters', () => {
   it('refuses a query parameter given twice on every route, naming it', async () => {
-    const answers = await callEveryRoute(service.url, '?secret=1&secret=2');
+    const answers = await callEveryRoute(service.url, { query: '?secret=1&secret=2' });
     expect(answers.length).toBeGreaterThan(5);
     const body = JSON.stringify({
       status: 'failed',

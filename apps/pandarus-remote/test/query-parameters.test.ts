@@ -23,7 +23,7 @@ afterAll(async () => {
 
 describe('pandarus-remote query parameters', () => {
   it('refuses a query parameter given twice on every route, naming it', async () => {
-    const answers = await callEveryRoute(server.url, '?sha256=1&sha256=2');
+    const answers = await callEveryRoute(server.url, { query: '?sha256=1&sha256=2' });
     expect(answers.length).toBeGreaterThan(5);
     const body = 'Query parameter "sha256" is given 2 times: give it once\n';
     expect(answers).toEqual(answers.map(({ route }) => ({ route, status: 400, body })));

@@ -60,8 +60,10 @@ export interface SubmitRequest {
   archive?: string;
   /** Which ini to run; default the first `*.ini`. */
   jobIni?: string;
-  /** The parent job (`hazard_job_id`). */
+  /** The parent job (`hazard_job_id`), which `actor` must be allowed to see. */
   parentId?: number | null;
+  /** Who submits (lockdown); undefined: no access rules. */
+  actor?: Actor;
 }
 
 /** A run that failed before it could start: its job exists, failed, with this traceback. */
@@ -168,7 +170,7 @@ export class CalcEngine {
       await mkdir(job.dir, { recursive: true });
       await this.#placeInputs(request, job.dir);
       const { mode, description, params } = await this.#readJob(job.dir, request.jobIni);
-      const parent = this.#checkParent(mode, parentId);
+      const parent = this.#checkParent(mode, parentId, request.actor);
       this.#store.configure(job.id, { description, calculationMode: mode.name, params });
       if (parent !== null) this.#store.setParent(job.id, parent.id);
       const payload: CalculationPayload = {
@@ -278,7 +280,7 @@ export class CalcEngine {
     return { mode, description, params: resolveParameters(raw, mode, dir, basename(iniName)) };
   }
 
-  #checkParent(mode: CalculationMode, parentId: number | null): CalcJob | null {
+  #checkParent(mode: CalculationMode, parentId: number | null, actor?: Actor): CalcJob | null {
     if (mode.parentModes === undefined) {
       if (parentId !== null)
         throw new JobConfigError(
@@ -293,8 +295,8 @@ export class CalcEngine {
         'MISSING_PARENT',
       );
     }
-    const parent = this.#store.job(parentId);
-    if (parent === null || parent.status === 'deleted')
+    const parent = this.#visibleJob(parentId, actor);
+    if (parent === null)
       throw new JobConfigError(`hazard_job_id: unknown job ${parentId}`, 'UNKNOWN_PARENT');
     if (!mode.parentModes.includes(parent.calculationMode)) {
       throw new JobConfigError(
@@ -351,10 +353,33 @@ export class CalcEngine {
 
   /** A job the actor may see, or UnknownCalculationError / CalculationPermissionError. */
   job(id: number, actor?: Actor): CalcJob {
+    const job = this.#visibleJob(id, actor);
+    if (job === null) throw new UnknownCalculationError(id);
+    return job;
+  }
+
+  /**
+   * The one access rule of every per-job request: null for an unknown or removed job, else
+   * the job if `actor` may `see` it (its groups' jobs), `abort` or `remove` it (its own jobs),
+   * else CalculationPermissionError. Without an actor (no lockdown) everything is allowed.
+   */
+  #visibleJob(
+    id: number,
+    actor?: Actor,
+    action: 'see' | 'abort' | 'remove' = 'see',
+  ): CalcJob | null {
     const job = this.#store.job(id);
-    if (job === null || job.status === 'deleted') throw new UnknownCalculationError(id);
-    if (actor !== undefined && !canSee(actor, job)) {
-      throw new CalculationPermissionError(`User ${actor.name} has no permission to see job ${id}`);
+    if (job === null || job.status === 'deleted') return null;
+    const allowed =
+      actor === undefined ||
+      actor.superuser ||
+      (action === 'see'
+        ? actor.visibleOwners === undefined || actor.visibleOwners.includes(job.owner)
+        : actor.name === job.owner);
+    if (!allowed) {
+      throw new CalculationPermissionError(
+        `User ${actor.name} has no permission to ${action} job ${id}`,
+      );
     }
     return job;
   }
@@ -383,9 +408,9 @@ export class CalcEngine {
     return RUNNING.includes(job.status);
   }
 
-  /** Log rows `start` (inclusive) to `stop` (exclusive, null: to the end). */
-  async logs(id: number, start: number, stop: number | null): Promise<LogRow[]> {
-    const job = this.#store.job(id);
+  /** Log rows `start` (inclusive) to `stop` (exclusive, null: to the end); [] for no job. */
+  async logs(id: number, start: number, stop: number | null, actor?: Actor): Promise<LogRow[]> {
+    const job = this.#visibleJob(id, actor);
     if (job === null) return [];
     if (job.queueJobId === null) return this.#store.logs(id, start, stop);
     const lines = await this.#queue.logs(job.queueJobId, {
@@ -400,8 +425,8 @@ export class CalcEngine {
     }));
   }
 
-  async logSize(id: number): Promise<number> {
-    const job = this.#store.job(id);
+  async logSize(id: number, actor?: Actor): Promise<number> {
+    const job = this.#visibleJob(id, actor);
     if (job === null) return 0;
     return job.queueJobId === null
       ? this.#store.logCount(id)
@@ -409,8 +434,8 @@ export class CalcEngine {
   }
 
   /** The last CRITICAL message, as lines ([] when there is none). */
-  async traceback(id: number): Promise<string[]> {
-    const job = this.job(id);
+  async traceback(id: number, actor?: Actor): Promise<string[]> {
+    const job = this.job(id, actor);
     if (job.queueJobId === null) return this.#store.lastCritical(id)?.split('\n') ?? [];
     const count = await this.#queue.logCount(job.queueJobId);
     // Failures are logged last: look at the tail only, however long the log.
@@ -448,6 +473,16 @@ export class CalcEngine {
     return join(this.#dataDir, `calc_${id}`, `calc_${id}.gpkg`);
   }
 
+  /** The datastore of a complete job the actor may see; NotFoundError for any other job. */
+  datastore(id: number, actor?: Actor): string {
+    const job = this.job(id, actor);
+    if (job.status !== 'complete')
+      throw new NotFoundError(`Job ${id} has no datastore: it is ${job.status}, not complete`, {
+        code: 'NO_DATASTORE',
+      });
+    return this.datastorePath(id);
+  }
+
   /**
    * `extract/<what>` as an npz: `oqparam` holds the job parameters as JSON bytes under `json`;
    * an output key gives its table under `array`.
@@ -483,18 +518,15 @@ export class CalcEngine {
   // ---- changing ---------------------------------------------------------------------------
 
   /**
-   * POST /v1/calc/:id/abort. OpenQuake's answers: `{error}` (with 200) for an unknown or
-   * finished job, 403 for another user's job, else SIGINT to the job's process and `{success}`.
+   * POST /v1/calc/:id/abort. OpenQuake's answers: `{error}` (with 200) for an unknown job, 403
+   * for another user's job, `{error}` for a finished one, else SIGINT to the job's process and
+   * `{success}`. Ownership is checked before the status, so another user learns nothing about
+   * the job, running or not.
    */
   async abort(id: number, actor?: Actor): Promise<{ error: string } | { success: string }> {
-    const job = this.#store.job(id);
-    if (job === null || job.status === 'deleted') return { error: `Unknown job ${id}` };
+    const job = this.#visibleJob(id, actor, 'abort');
+    if (job === null) return { error: `Unknown job ${id}` };
     if (!this.isRunning(job)) return { error: `Job ${id} is not running` };
-    if (actor !== undefined && !actor.superuser && actor.name !== job.owner) {
-      throw new CalculationPermissionError(
-        `User ${actor.name} has no permission to abort job ${id}`,
-      );
-    }
     if (job.queueJobId === null) return { error: `PID for job ${id} not found in the database` };
     const { job: ended } = await this.#queue.abort(
       job.queueJobId,
@@ -507,13 +539,8 @@ export class CalcEngine {
 
   /** POST /v1/calc/:id/remove: soft delete and remove its files, unless other jobs use it. */
   async remove(id: number, actor?: Actor): Promise<{ success: string }> {
-    const job = this.#store.job(id);
-    if (job === null || job.status === 'deleted') throw new UnknownCalculationError(id);
-    if (actor !== undefined && !actor.superuser && actor.name !== job.owner) {
-      throw new CalculationPermissionError(
-        `User ${actor.name} has no permission to remove job ${id}`,
-      );
-    }
+    const job = this.#visibleJob(id, actor, 'remove');
+    if (job === null) throw new UnknownCalculationError(id);
     const children = this.#store.children(id);
     if (children.length > 0) {
       throw new CalculationPermissionError(
@@ -535,11 +562,6 @@ export class CalcEngine {
     await this.#queue.close({ graceMs: options.graceMs ?? 0 });
     this.#store.close();
   }
-}
-
-function canSee(actor: Actor, job: CalcJob): boolean {
-  if (actor.superuser || actor.visibleOwners === undefined) return true;
-  return actor.visibleOwners.includes(job.owner);
 }
 
 async function findIni(dir: string): Promise<string | null> {
