@@ -1,33 +1,27 @@
 // Query and path parameters: checked against the routes' declarations before any handler.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callEveryRoute } from '@geoworks/test-fixtures';
-import { postArchive, startServer, zipOf, type Server } from './helpers.js';
+import { postArchive, serverForFile, zipOf } from './helpers.js';
 
-let server: Server;
-let base: string;
-
-beforeAll(async () => {
-  ({ server } = await startServer());
-  base = server.url.replace(/\/$/, '');
-});
-afterAll(async () => {
-  await server.stop();
-});
+const running = serverForFile();
 
 async function call(path: string, method = 'GET') {
-  const response = await fetch(`${base}${path}`, { method });
+  const response = await fetch(`${running.base}${path}`, { method });
   return { status: response.status, body: (await response.json()) as unknown };
 }
 
 /** A job that exists (it failed at once: its archive has no job.ini). */
 async function failedJob(): Promise<number> {
-  const response = await postArchive(`${base}/v1/calc/run`, await zipOf({ 'data.csv': 'a\n' }));
+  const response = await postArchive(
+    `${running.base}/v1/calc/run`,
+    await zipOf({ 'data.csv': 'a\n' }),
+  );
   return ((await response.json()) as { job_id: number }).job_id;
 }
 
 describe('calc-server parameters', () => {
   it('refuses a query parameter given twice on every route, with 400 naming it', async () => {
-    const answers = await callEveryRoute(base, { query: '?dup=1&dup=2' });
+    const answers = await callEveryRoute(running.base, { query: '?dup=1&dup=2' });
     expect(answers.length).toBeGreaterThan(20);
     const body = JSON.stringify({ error: 'Query parameter "dup" is given 2 times: give it once' });
     expect(answers).toEqual(answers.map(({ route }) => ({ route, status: 400, body })));
@@ -99,7 +93,7 @@ describe('calc-server parameters', () => {
   it('refuses a hazard_job_id that is not a decimal job id', async () => {
     const parent = await failedJob();
     const response = await postArchive(
-      `${base}/v1/calc/run`,
+      `${running.base}/v1/calc/run`,
       await zipOf({ 'job.ini': '[a]\ndescription = Rest\ncalculation_mode = remaining_areas\n' }),
       { hazard_job_id: `${parent}e0` },
     );

@@ -1,24 +1,14 @@
 // LOCKDOWN: one visibility rule on every per-job route, and sessions that cannot be read.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { callEveryRoute } from '@geoworks/test-fixtures';
-import {
-  gridFiles,
-  gridIni,
-  postArchive,
-  startServer,
-  waitStatus,
-  zipOf,
-  type Server,
-} from './helpers.js';
+import { gridFiles, gridIni, postArchive, serverForFile, waitStatus, zipOf } from './helpers.js';
 
-let server: Server;
-let base: string;
+const running = serverForFile({ CALC_SERVER_LOCKDOWN: 'true' });
 const cookies: Record<string, string> = {};
 let jobId: number;
 
 beforeAll(async () => {
-  ({ server } = await startServer({ CALC_SERVER_LOCKDOWN: 'true' }));
-  base = server.url.replace(/\/$/, '');
+  const { server, base } = running;
   for (const [username, group] of [
     ['ann', 'lab'],
     ['bob', 'lab'],
@@ -51,14 +41,11 @@ beforeAll(async () => {
   // The first job of a fresh server, with one output: both ids are the same.
   expect(((await results.json()) as { id: number }[]).map((output) => output.id)).toEqual([jobId]);
 });
-afterAll(async () => {
-  await server.stop();
-});
 
 /** Every route about one job: `{id}` is the job (its one output has the same id, checked). */
 const perJob = (route: string) => route.includes('/v1/calc/') && route.includes('{id}');
 const asUser = (user: string, only: (route: string) => boolean) =>
-  callEveryRoute(base, {
+  callEveryRoute(running.base, {
     headers: { cookie: cookies[user]! },
     query: '?export_type=csv',
     pathValues: { id: String(jobId), what: 'oqparam', start: '0', stop: '' },
@@ -97,7 +84,7 @@ describe('LOCKDOWN visibility', () => {
 
   it('answers a non-owner aborting a finished job as for a job they cannot see', async () => {
     for (const user of ['bob', 'carl']) {
-      const abort = await fetch(`${base}/v1/calc/${jobId}/abort`, {
+      const abort = await fetch(`${running.base}/v1/calc/${jobId}/abort`, {
         method: 'POST',
         headers: { cookie: cookies[user]! },
       });
@@ -107,7 +94,7 @@ describe('LOCKDOWN visibility', () => {
         { error: `User ${user} has no permission to abort job ${jobId}` },
       ]);
     }
-    const own = await fetch(`${base}/v1/calc/${jobId}/abort`, {
+    const own = await fetch(`${running.base}/v1/calc/${jobId}/abort`, {
       method: 'POST',
       headers: { cookie: cookies.ann! },
     });
@@ -116,7 +103,7 @@ describe('LOCKDOWN visibility', () => {
 
   it('refuses a parent (hazard_job_id) its submitter may not see', async () => {
     const refused = await postArchive(
-      `${base}/v1/calc/run`,
+      `${running.base}/v1/calc/run`,
       await zipOf({ 'job.ini': '[a]\ndescription = Rest\ncalculation_mode = remaining_areas\n' }),
       { hazard_job_id: String(jobId) },
       cookies.carl,
@@ -129,7 +116,7 @@ describe('LOCKDOWN visibility', () => {
 
   it('answers 403 to a session cookie that is not valid percent-encoding, on every /v1 route', async () => {
     for (const cookie of ['sessionid=%ZZ', 'sessionid=%E0%A4%A']) {
-      const answers = await callEveryRoute(base, {
+      const answers = await callEveryRoute(running.base, {
         headers: { cookie },
         only: (route) => route.includes(' /v1/'),
       });
@@ -138,7 +125,7 @@ describe('LOCKDOWN visibility', () => {
         error: 'Authentication required: log in at /accounts/ajax_login/',
       });
       expect(answers).toEqual(answers.map(({ route }) => ({ route, status: 403, body })));
-      const logout = await fetch(`${base}/accounts/ajax_logout/`, {
+      const logout = await fetch(`${running.base}/accounts/ajax_logout/`, {
         method: 'POST',
         headers: { cookie },
       });

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { NotFoundError, serializeError } from '@geoworks/errors';
+import { basename, join, resolve } from 'node:path';
+import { NotFoundError } from '@geoworks/errors';
 import {
   createJobQueue,
   defineJobType,
@@ -20,6 +20,7 @@ import type { CalculationPayload, CalculationResult } from './handlers.js';
 import { parseJobIni } from './ini.js';
 import type { CalculationMode, ExportType, ParameterValue } from './modes/types.js';
 import { iniDefaults, resolveParameters } from './params.js';
+import { publicText, shortName, systemErrorText } from './public-text.js';
 import { CalcStore, type CalcJob, type CalcOutput, type CalcStatus } from './store.js';
 
 /** Who asks: access rules of OpenQuake's LOCKDOWN mode. */
@@ -107,17 +108,29 @@ export class CalcEngine {
   readonly #modes: Map<string, CalculationMode>;
   readonly #dataDir: string;
   readonly #options: CalcEngineOptions;
+  /** Folders of ended jobs being removed (see whenIdle). */
+  readonly #removals = new Set<Promise<void>>();
 
   private constructor(store: CalcStore, queue: JobQueue, options: CalcEngineOptions) {
     this.#store = store;
     this.#queue = queue;
     this.#options = options;
-    this.#dataDir = options.dataDir;
+    this.#dataDir = resolve(options.dataDir);
     this.#modes = new Map(options.modes.map((mode) => [mode.name, mode]));
     queue.on('started', (job) => this.#follow(job, 'executing'));
     queue.on('finished', (job) => this.#follow(job, 'complete'));
     queue.on('failed', (job) => this.#follow(job, 'failed'));
     queue.on('aborted', (job) => this.#follow(job, 'aborted'));
+    // A failed or aborted job has no results to serve: its inputs and partial outputs go.
+    for (const event of ['failed', 'aborted'] as const) {
+      queue.on(event, (queueJob) => {
+        const job = queueJob.type === 'calculation' ? this.#store.jobByQueueId(queueJob.id) : null;
+        if (job === null) return;
+        if (event === 'failed')
+          options.logger?.error({ jobId: job.id, err: queueJob.error }, `job ${job.id} failed`);
+        this.#removeFolder(job.dir);
+      });
+    }
   }
 
   static async open(options: CalcEngineOptions): Promise<CalcEngine> {
@@ -146,6 +159,7 @@ export class CalcEngine {
     });
     const engine = new CalcEngine(store, queue, options);
     await engine.#reconcile();
+    await engine.#removeEndedFolders();
     return engine;
   }
 
@@ -198,20 +212,51 @@ export class CalcEngine {
       this.#store.submitted(job.id, queueJobId);
       return { jobId: job.id };
     } catch (error) {
-      const message = (error as Error).message;
-      const traceback = (
-        serializeError(error).stack ?? `${(error as Error).name}: ${message}`
-      ).split('\n');
-      // The client sees the message first, as OpenQuake's tracebacks end with it.
-      this.#store.addLog(
-        job.id,
-        'CRITICAL',
-        `pid-${process.pid}`,
-        [message, ...traceback.slice(1)].join('\n'),
-      );
+      // The client reads what went wrong; the server log gets the stack.
+      const message = this.#publicError(error, job.dir);
+      this.#options.logger?.error({ jobId: job.id, err: error }, `job ${job.id} could not start`);
+      this.#store.addLog(job.id, 'CRITICAL', `pid-${process.pid}`, message);
       this.#store.setStatus(job.id, 'failed', { stopped: true });
-      throw new JobSubmitError(job.id, message, [message, ...traceback.slice(1)]);
+      this.#removeFolder(job.dir);
+      throw new JobSubmitError(job.id, message.split('\n')[0] ?? message, message.split('\n'));
     }
+  }
+
+  /**
+   * An error as a client may read it: a system error's description (its message ends with
+   * server paths), any other error's message (geoworks errors are written for clients), with
+   * paths under the data directory made relative either way.
+   */
+  #publicError(error: unknown, jobDir: string): string {
+    const text = systemErrorText(error) ?? (error instanceof Error ? error.message : String(error));
+    return publicText(text, [jobDir, this.#dataDir]);
+  }
+
+  /** Removes a job folder in the background (whenIdle waits); a failure is logged. */
+  #removeFolder(dir: string): void {
+    const removal = rm(dir, { recursive: true, force: true })
+      .catch((error: unknown) => {
+        this.#options.logger?.warn({ dir, err: error }, 'a job folder could not be removed');
+      })
+      .finally(() => this.#removals.delete(removal));
+    this.#removals.add(removal);
+  }
+
+  /** At start-up: folders that failed, aborted or removed jobs left behind (a crash, a restart). */
+  async #removeEndedFolders(): Promise<void> {
+    for (const entry of await readdir(this.#dataDir, { withFileTypes: true })) {
+      const id = /^calc_(\d+)$/.exec(entry.name)?.[1];
+      if (!entry.isDirectory() || id === undefined) continue;
+      const status = this.#store.job(Number(id))?.status;
+      if (status === 'failed' || status === 'aborted' || status === 'deleted')
+        this.#removeFolder(join(this.#dataDir, entry.name));
+    }
+    await this.whenIdle();
+  }
+
+  /** Resolves once the folders of the jobs that have ended so far are removed. */
+  async whenIdle(): Promise<void> {
+    while (this.#removals.size > 0) await Promise.all(this.#removals);
   }
 
   /** POST /v1/calc/validate_zip: would this archive run? Nothing is kept. */
@@ -240,11 +285,18 @@ export class CalcEngine {
     for (const file of request.files ?? []) {
       const name = basename(file.name.replaceAll('\\', '/'));
       if (name === '' || name.startsWith('.'))
+        throw new JobConfigError(`Bad input file name ${shortName(file.name)}`, 'BAD_FILE_NAME');
+      try {
+        await copyFile(file.path, join(dir, name));
+      } catch (error) {
+        // Named by the client's name: the system's message shows the server paths.
+        const problem = systemErrorText(error);
+        if (problem === null) throw error;
         throw new JobConfigError(
-          `Bad input file name ${JSON.stringify(file.name)}`,
+          `The input file ${shortName(name)} cannot be stored: ${problem}`,
           'BAD_FILE_NAME',
         );
-      await copyFile(file.path, join(dir, name));
+      }
     }
   }
 
@@ -412,7 +464,11 @@ export class CalcEngine {
   async logs(id: number, start: number, stop: number | null, actor?: Actor): Promise<LogRow[]> {
     const job = this.#visibleJob(id, actor);
     if (job === null) return [];
-    if (job.queueJobId === null) return this.#store.logs(id, start, stop);
+    const clean = (message: string) => publicText(message, [job.dir, this.#dataDir]);
+    if (job.queueJobId === null)
+      return this.#store
+        .logs(id, start, stop)
+        .map((row) => ({ ...row, message: clean(row.message) }));
     const lines = await this.#queue.logs(job.queueJobId, {
       start,
       ...(stop === null ? {} : { end: stop }),
@@ -421,7 +477,7 @@ export class CalcEngine {
       time: line.time,
       level: LEVELS[line.level],
       process: line.source,
-      message: line.message,
+      message: clean(line.message),
     }));
   }
 
@@ -433,15 +489,22 @@ export class CalcEngine {
       : this.#queue.logCount(job.queueJobId);
   }
 
-  /** The last CRITICAL message, as lines ([] when there is none). */
+  /**
+   * The last CRITICAL message, as lines ([] when there is none): the error's own lines, as
+   * for logs without stack frames or server paths.
+   */
   async traceback(id: number, actor?: Actor): Promise<string[]> {
     const job = this.job(id, actor);
-    if (job.queueJobId === null) return this.#store.lastCritical(id)?.split('\n') ?? [];
-    const count = await this.#queue.logCount(job.queueJobId);
-    // Failures are logged last: look at the tail only, however long the log.
-    const tail = await this.#queue.logs(job.queueJobId, { start: Math.max(0, count - 500) });
-    const critical = tail.reverse().find((line) => line.level === 'critical');
-    return critical?.message.split('\n') ?? [];
+    let message: string | undefined;
+    if (job.queueJobId === null) {
+      message = this.#store.lastCritical(id) ?? undefined;
+    } else {
+      const count = await this.#queue.logCount(job.queueJobId);
+      // Failures are logged last: look at the tail only, however long the log.
+      const tail = await this.#queue.logs(job.queueJobId, { start: Math.max(0, count - 500) });
+      message = tail.reverse().find((line) => line.level === 'critical')?.message;
+    }
+    return message === undefined ? [] : publicText(message, [job.dir, this.#dataDir]).split('\n');
   }
 
   results(id: number, actor?: Actor): (CalcOutput & { exportTypes: ExportType[] })[] {
@@ -491,9 +554,16 @@ export class CalcEngine {
     const job = this.job(id, actor);
     let entries: Record<string, NpyArray> | null = null;
     if (what === 'oqparam') {
+      // Input files as the job.ini names them, relative to the job, not where the server keeps them.
+      const params = Object.fromEntries(
+        Object.entries(job.params ?? {}).map(([key, value]) => [
+          key,
+          typeof value === 'string' ? publicText(value, [job.dir, this.#dataDir]) : value,
+        ]),
+      );
       entries = {
         json: npyFromJson({
-          ...job.params,
+          ...params,
           calculation_mode: job.calculationMode,
           description: job.description,
           hazard_calculation_id: job.parentId,
@@ -550,6 +620,8 @@ export class CalcEngine {
     if (this.isRunning(job) && job.queueJobId !== null)
       await this.#queue.abort(job.queueJobId, 'removed');
     this.#store.setStatus(id, 'deleted');
+    // A removed job has no status pages: its own log rows go with its folder.
+    this.#store.deleteLogs(id);
     await rm(job.dir, { recursive: true, force: true });
     return { success: String(id) };
   }
