@@ -50,6 +50,23 @@ export const configSchema = defineConfig({
     max: 64,
     description: 'Calculations at once',
   },
+  maxWorkersPerJob: {
+    env: 'CALC_SERVER_MAX_WORKERS_PER_JOB',
+    type: 'integer',
+    default: 4,
+    min: 0,
+    max: 1024,
+    description: "Worker processes one calculation may start (its job.ini's cpus)",
+  },
+  maxWorkers: {
+    env: 'CALC_SERVER_MAX_WORKERS',
+    type: 'integer',
+    default: 8,
+    min: 0,
+    max: 4096,
+    description:
+      'Worker processes of all calculations together: each gets at most this / CALC_SERVER_CONCURRENCY',
+  },
   maxUpload: {
     env: 'CALC_SERVER_MAX_UPLOAD',
     type: 'bytes',

@@ -39,6 +39,8 @@ export async function start(
     dataDir: config.dataDir,
     modes: [...BUILT_IN_MODES, ...(options.extraModes ?? [])],
     concurrency: config.concurrency,
+    maxWorkersPerJob: config.maxWorkersPerJob,
+    maxWorkers: config.maxWorkers,
     ...(config.redisUrl === undefined
       ? {}
       : { redis: { url: config.redisUrl, namespace: 'calc-server' } }),

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { NotFoundError } from '@geoworks/errors';
+import { InvalidInputError, NotFoundError } from '@geoworks/errors';
 import {
   createJobQueue,
   defineJobType,
@@ -19,7 +19,7 @@ import { CalculationPermissionError, JobConfigError, UnknownCalculationError } f
 import type { CalculationPayload, CalculationResult } from './handlers.js';
 import { parseJobIni } from './ini.js';
 import type { CalculationMode, ExportType, ParameterValue } from './modes/types.js';
-import { iniDefaults, resolveParameters } from './params.js';
+import { iniDefaults, resolveParameters, type JobLimits } from './params.js';
 import { publicText, shortName, systemErrorText } from './public-text.js';
 import { CalcStore, type CalcJob, type CalcOutput, type CalcStatus } from './store.js';
 
@@ -37,6 +37,13 @@ export interface CalcEngineOptions {
   modes: readonly CalculationMode[];
   /** Calculations at once; default 1. */
   concurrency?: number;
+  /** Worker processes one job may start (its `cpus`); default 4. */
+  maxWorkersPerJob?: number;
+  /**
+   * Worker processes of all running jobs together; default 8. Each job may use at most
+   * `maxWorkers / concurrency` of them (rounded down), so full concurrency stays under it.
+   */
+  maxWorkers?: number;
   /** Time limit of one calculation; default 24 h. */
   timeoutMs?: number;
   archiveLimits?: ArchiveLimits;
@@ -108,6 +115,7 @@ export class CalcEngine {
   readonly #modes: Map<string, CalculationMode>;
   readonly #dataDir: string;
   readonly #options: CalcEngineOptions;
+  readonly #limits: JobLimits;
   /** Folders of ended jobs being removed (see whenIdle). */
   readonly #removals = new Set<Promise<void>>();
 
@@ -116,6 +124,7 @@ export class CalcEngine {
     this.#queue = queue;
     this.#options = options;
     this.#dataDir = resolve(options.dataDir);
+    this.#limits = jobLimits(options);
     this.#modes = new Map(options.modes.map((mode) => [mode.name, mode]));
     queue.on('started', (job) => this.#follow(job, 'executing'));
     queue.on('finished', (job) => this.#follow(job, 'complete'));
@@ -329,7 +338,11 @@ export class CalcEngine {
         'UNKNOWN_MODE',
       );
     }
-    return { mode, description, params: resolveParameters(raw, mode, dir, basename(iniName)) };
+    return {
+      mode,
+      description,
+      params: resolveParameters(raw, mode, dir, basename(iniName), this.#limits),
+    };
   }
 
   #checkParent(mode: CalculationMode, parentId: number | null, actor?: Actor): CalcJob | null {
@@ -634,6 +647,20 @@ export class CalcEngine {
     await this.#queue.close({ graceMs: options.graceMs ?? 0 });
     this.#store.close();
   }
+}
+
+/** What one job may use: its share of the server's workers, within the per-job limit. */
+function jobLimits(options: CalcEngineOptions): JobLimits {
+  const count = (value: number | undefined, name: string, fallback: number, min: number) => {
+    const result = value ?? fallback;
+    if (!Number.isSafeInteger(result) || result < min)
+      throw new InvalidInputError(`CalcEngine: ${name} must be an integer >= ${min}`);
+    return result;
+  };
+  const concurrency = count(options.concurrency, 'concurrency', 1, 1);
+  const perJob = count(options.maxWorkersPerJob, 'maxWorkersPerJob', 4, 0);
+  const total = count(options.maxWorkers, 'maxWorkers', 8, 0);
+  return { workersPerJob: Math.min(perJob, Math.floor(total / concurrency)) };
 }
 
 async function findIni(dir: string): Promise<string | null> {

@@ -178,6 +178,28 @@ describe('CalcEngine', () => {
         { 'job.ini': '[a]\ndescription = x\ncalculation_mode = remaining_areas\n' },
         'calculation_mode remaining_areas needs hazard_job_id: a intersection job',
       ],
+      ...['5000', '99999999', '-4', '1.5'].map(
+        (cpus): [Record<string, string | { path: string }>, string] => [
+          { 'job.ini': intersectionIni().replace('cpus = 0', `cpus = ${cpus}`), ...gridFiles },
+          `job.ini: cpus must be an integer from 0 to 4 (this server runs at most 4 worker processes per job), not "${cpus}"`,
+        ],
+      ),
+      [
+        {
+          'job.ini': `[a]\ndescription = x\ncalculation_mode = raster_stats\nvector_file = g.geojson\nvector_field = name\nraster_file = r.tif\nband = 0\n`,
+          'g.geojson': gridFiles['grid.geojson'],
+          'r.tif': { path: pandarusFixture('range.tif') },
+        },
+        'job.ini: band must be an integer from 1, not "0"',
+      ],
+      [
+        {
+          'job.ini': `[a]\ndescription = x\ncalculation_mode = raster_stats\nvector_file = g.geojson\nvector_field = name\nraster_file = r.tif\nstats = mean nonsense\n`,
+          'g.geojson': gridFiles['grid.geojson'],
+          'r.tif': { path: pandarusFixture('range.tif') },
+        },
+        'job.ini: stats: unknown statistic "nonsense"; known: ',
+      ],
     ];
     for (const [files, message] of cases) {
       const failure = await submitExpectingFailure(
