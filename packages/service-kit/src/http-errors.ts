@@ -20,6 +20,7 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   upstream: 502,
   unavailable: 503,
   timeout: 504,
+  'rate-limited': 429,
   internal: 500,
 };
 
@@ -157,6 +158,10 @@ export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler 
       return;
     }
     res.status(view.status);
+    // How long to wait, for clients that retry on their own (429, 503).
+    const retryAfter = view.details?.retryAfterSeconds;
+    if ((view.status === 429 || view.status === 503) && typeof retryAfter === 'number')
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
     send(res, format(options, error, req, view, log));
   };
 }
