@@ -36,6 +36,29 @@ export const configSchema = defineConfig({
     description:
       'Require a login for /v1; users see their groups’ jobs; only owners abort or remove',
   },
+  loginMaxFailures: {
+    env: 'CALC_SERVER_LOGIN_MAX_FAILURES',
+    type: 'integer',
+    default: 5,
+    min: 1,
+    max: 1000,
+    description: 'Failed logins of one user within the window, before its logins are refused (429)',
+  },
+  loginMaxFailuresPerAddress: {
+    env: 'CALC_SERVER_LOGIN_MAX_FAILURES_PER_ADDRESS',
+    type: 'integer',
+    default: 20,
+    min: 1,
+    max: 100_000,
+    description: 'Failed logins from one client address within the window, before it is refused',
+  },
+  loginWindow: {
+    env: 'CALC_SERVER_LOGIN_WINDOW',
+    type: 'duration',
+    default: '15m',
+    min: 1000,
+    description: 'How long failed logins count, from the first one',
+  },
   defaultUser: {
     env: 'CALC_SERVER_DEFAULT_USER',
     type: 'string',

@@ -462,8 +462,8 @@ export function calcRoutes(options: RouteOptions): Api {
       '400': textResponse('Please provide the "xml_text" parameter'),
     },
     handler: (req, res) => {
-      const xml = (req.body as Record<string, unknown> | undefined)?.xml_text;
-      if (typeof xml !== 'string') {
+      const xml = formField(req, 'xml_text');
+      if (xml === undefined) {
         res.status(400).type('text/plain').send('Please provide the "xml_text" parameter');
         return;
       }
@@ -478,9 +478,8 @@ export function calcRoutes(options: RouteOptions): Api {
       "Does the server see this file with the same first 32 bytes (adler32)? Only files under the server's data directory are looked at",
     responses: { '200': jsonResponse('{"success": boolean}') },
     handler: async (req, res) => {
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const filename = typeof body.filename === 'string' ? body.filename : '';
-      const checksum = Number(body.checksum);
+      const filename = formField(req, 'filename') ?? '';
+      const checksum = Number(formField(req, 'checksum'));
       res.json({ success: await onSameFileSystem(filename, checksum, options.dataDir) });
     },
   });
@@ -534,10 +533,14 @@ export function calcRoutes(options: RouteOptions): Api {
     responses: {
       '200': textResponse('Successful login'),
       '403': textResponse('Invalid login / Disabled account'),
+      '429': jsonResponse('Too many failed logins for the user or from the address (Retry-After)'),
     },
     handler: async (req, res) => {
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const outcome = await auth.login(String(body.username ?? ''), String(body.password ?? ''));
+      const outcome = await auth.login(
+        formField(req, 'username') ?? '',
+        formField(req, 'password') ?? '',
+        req.ip,
+      );
       if (outcome.kind !== 'ok') {
         res
           .status(403)
@@ -586,7 +589,7 @@ export function calcRoutes(options: RouteOptions): Api {
     summary: 'Send a reset link to the email address (the same answer whether it is known or not)',
     responses: { '200': { description: 'HTML page' } },
     handler: async (req, res) => {
-      const email = String(((req.body ?? {}) as Record<string, unknown>).email ?? '');
+      const email = formField(req, 'email') ?? '';
       await auth.requestReset(email, baseUrl(req));
       res
         .type('text/html')
@@ -625,7 +628,7 @@ export function calcRoutes(options: RouteOptions): Api {
       '400': textResponse('Invalid or expired link, or a weak password'),
     },
     handler: async (req, res) => {
-      const password = String(((req.body ?? {}) as Record<string, unknown>).password ?? '');
+      const password = formField(req, 'password') ?? '';
       await auth.resetPassword(String(req.params.token), password);
       res
         .type('text/html')
@@ -634,6 +637,21 @@ export function calcRoutes(options: RouteOptions): Api {
   });
 
   return api;
+}
+
+/**
+ * A field of a form (or JSON) body: undefined when absent, a 400 when given twice (the parser
+ * makes that an array) or as anything but text.
+ */
+function formField(req: Request, name: string): string | undefined {
+  const value = ((req.body ?? {}) as Record<string, unknown>)[name];
+  if (value === undefined || typeof value === 'string') return value;
+  throw new InvalidInputError(
+    Array.isArray(value)
+      ? `Form field "${name}" is given ${value.length} times: give it once`
+      : `Form field "${name}" must be text`,
+    { code: 'BAD_PARAMETER', details: { parameter: name } },
+  );
 }
 
 /** The session token from the `sessionid` cookie; null when there is none that can be read. */

@@ -54,6 +54,11 @@ export async function start(
     file: join(config.dataDir, 'accounts.sqlite'),
     mailer,
     publicUrl: (config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/$/, ''),
+    loginThrottle: {
+      maxFailuresPerUser: config.loginMaxFailures,
+      maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
+      windowMs: config.loginWindow,
+    },
   });
   const auth = accountsAuth(accounts);
   const handle = await serveApp({

@@ -90,6 +90,25 @@ describe('calc-server parameters', () => {
     });
   });
 
+  it('refuses a form field given twice, with 400 naming it', async () => {
+    for (const [path, field, other] of [
+      ['/accounts/ajax_login/', 'username', 'password'],
+      ['/v1/on_same_fs', 'filename', 'checksum'],
+      ['/reset_password/', 'email', 'other'],
+    ] as const) {
+      const response = await fetch(`${running.base}${path}`, {
+        method: 'POST',
+        body: `${field}=a&${field}=b&${other}=c`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect([path, response.status, await response.json()]).toEqual([
+        path,
+        400,
+        { error: `Form field "${field}" is given 2 times: give it once` },
+      ]);
+    }
+  });
+
   it('refuses a hazard_job_id that is not a decimal job id', async () => {
     const parent = await failedJob();
     const response = await postArchive(
