@@ -119,12 +119,17 @@ export class CalcEngine {
   /** Folders of ended jobs being removed (see whenIdle). */
   readonly #removals = new Set<Promise<void>>();
 
-  private constructor(store: CalcStore, queue: JobQueue, options: CalcEngineOptions) {
+  private constructor(
+    store: CalcStore,
+    queue: JobQueue,
+    options: CalcEngineOptions,
+    limits: JobLimits,
+  ) {
     this.#store = store;
     this.#queue = queue;
     this.#options = options;
     this.#dataDir = resolve(options.dataDir);
-    this.#limits = jobLimits(options);
+    this.#limits = limits;
     this.#modes = new Map(options.modes.map((mode) => [mode.name, mode]));
     queue.on('started', (job) => this.#follow(job, 'executing'));
     queue.on('finished', (job) => this.#follow(job, 'complete'));
@@ -143,6 +148,8 @@ export class CalcEngine {
   }
 
   static async open(options: CalcEngineOptions): Promise<CalcEngine> {
+    // Checked first: nothing is opened for options that cannot work.
+    const limits = jobLimits(options);
     await mkdir(options.dataDir, { recursive: true });
     const store = new CalcStore(join(options.dataDir, 'calc.sqlite'));
     const queue = await createJobQueue({
@@ -166,7 +173,7 @@ export class CalcEngine {
       maxLogLinesPerJob: options.maxLogLines ?? 2_000_000,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    const engine = new CalcEngine(store, queue, options);
+    const engine = new CalcEngine(store, queue, options, limits);
     await engine.#reconcile();
     await engine.#removeEndedFolders();
     return engine;
@@ -645,6 +652,7 @@ export class CalcEngine {
 
   async close(options: { graceMs?: number } = {}): Promise<void> {
     await this.#queue.close({ graceMs: options.graceMs ?? 0 });
+    await this.whenIdle();
     this.#store.close();
   }
 }

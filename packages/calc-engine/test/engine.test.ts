@@ -291,6 +291,17 @@ describe('CalcEngine', () => {
     }
   });
 
+  it('refuses worker limits that are not counts, before opening anything', async () => {
+    const dataDir = join(dir, 'bad-limits');
+    await expect(
+      CalcEngine.open({ dataDir, modes: BUILT_IN_MODES, maxWorkers: -1 }),
+    ).rejects.toThrow('CalcEngine: maxWorkers must be an integer >= 0');
+    await expect(
+      CalcEngine.open({ dataDir, modes: BUILT_IN_MODES, maxWorkersPerJob: 1.5 }),
+    ).rejects.toThrow('CalcEngine: maxWorkersPerJob must be an integer >= 0');
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it('validates archives without keeping anything, and lists ini defaults', async () => {
     const good = await jobZip(dir, 'valid.zip', { 'job.ini': intersectionIni(), ...gridFiles });
     expect(await engine.validateArchive(good)).toEqual({
