@@ -9,7 +9,8 @@ export type LoginOutcome =
 
 /** What the routes need from accounts. */
 export interface Auth {
-  login(username: string, password: string): Promise<LoginOutcome>;
+  /** `address`: the client's, for the limit on failed logins per address. */
+  login(username: string, password: string, address?: string): Promise<LoginOutcome>;
   logout(token: string): Promise<void>;
   actorFor(token: string): Promise<Actor | null>;
   requestReset(email: string, baseUrl: string): Promise<void>;
@@ -19,9 +20,13 @@ export interface Auth {
 /** Auth over @geoworks/accounts: a user sees the jobs of everyone in their groups. */
 export function accountsAuth(accounts: Accounts): Auth {
   return {
-    async login(username, password) {
+    async login(username, password, address) {
       try {
-        const user = await accounts.authenticate(username, password);
+        const user = await accounts.authenticate(
+          username,
+          password,
+          address === undefined ? {} : { address },
+        );
         return { kind: 'ok', token: await accounts.createSession(user) };
       } catch (error) {
         if (isGeoworksError(error) && error.code === 'DISABLED_ACCOUNT')

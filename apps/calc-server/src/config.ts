@@ -36,6 +36,29 @@ export const configSchema = defineConfig({
     description:
       'Require a login for /v1; users see their groups’ jobs; only owners abort or remove',
   },
+  loginMaxFailures: {
+    env: 'CALC_SERVER_LOGIN_MAX_FAILURES',
+    type: 'integer',
+    default: 5,
+    min: 1,
+    max: 1000,
+    description: 'Failed logins of one user within the window, before its logins are refused (429)',
+  },
+  loginMaxFailuresPerAddress: {
+    env: 'CALC_SERVER_LOGIN_MAX_FAILURES_PER_ADDRESS',
+    type: 'integer',
+    default: 20,
+    min: 1,
+    max: 100_000,
+    description: 'Failed logins from one client address within the window, before it is refused',
+  },
+  loginWindow: {
+    env: 'CALC_SERVER_LOGIN_WINDOW',
+    type: 'duration',
+    default: '15m',
+    min: 1000,
+    description: 'How long failed logins count, from the first one',
+  },
   defaultUser: {
     env: 'CALC_SERVER_DEFAULT_USER',
     type: 'string',
@@ -49,6 +72,23 @@ export const configSchema = defineConfig({
     min: 1,
     max: 64,
     description: 'Calculations at once',
+  },
+  maxWorkersPerJob: {
+    env: 'CALC_SERVER_MAX_WORKERS_PER_JOB',
+    type: 'integer',
+    default: 4,
+    min: 0,
+    max: 1024,
+    description: "Worker processes one calculation may start (its job.ini's cpus)",
+  },
+  maxWorkers: {
+    env: 'CALC_SERVER_MAX_WORKERS',
+    type: 'integer',
+    default: 8,
+    min: 0,
+    max: 4096,
+    description:
+      'Worker processes of all calculations together: each gets at most this / CALC_SERVER_CONCURRENCY',
   },
   maxUpload: {
     env: 'CALC_SERVER_MAX_UPLOAD',

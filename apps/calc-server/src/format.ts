@@ -56,8 +56,9 @@ export function logRow(row: {
 export function parseSlice(slice: string): { start: number; stop: number | null } | null {
   const match = /^(\d*):(\d*)$/.exec(slice);
   if (match === null) return null;
-  return {
-    start: match[1] === '' ? 0 : Number(match[1]),
-    stop: match[2] === '' ? null : Number(match[2]),
-  };
+  const start = match[1] === '' ? 0 : Number(match[1]);
+  const stop = match[2] === '' ? null : Number(match[2]);
+  // Past the safe integers a bound is no longer exact, and SQLite refuses it as a row number.
+  if (!Number.isSafeInteger(start) || (stop !== null && !Number.isSafeInteger(stop))) return null;
+  return { start, stop };
 }

@@ -35,11 +35,12 @@ export interface RouteOptions {
   maxUploadBytes: number;
 }
 
+// Decimal integers only: service-kit sends any other spelling (`1e0`, `0x1`) on to a 404.
 const idParameter = {
   name: 'id',
   in: 'path' as const,
   required: true,
-  schema: { type: 'integer' },
+  schema: { type: 'integer', minimum: 0 },
   description: 'Job id',
 };
 
@@ -51,11 +52,9 @@ const QUEUE_UNAVAILABLE = {
 /** Write routes do not exist in READ_ONLY mode. */
 const READ_ONLY = { '404': jsonResponse('Not available in READ_ONLY mode') };
 
+/** The `:id` of the path, already checked against idParameter. */
 function jobId(req: Request): number {
-  const id = Number(req.params.id);
-  if (!Number.isSafeInteger(id) || id < 0)
-    throw new NotFoundError(`Unknown job ${String(req.params.id)}`);
-  return id;
+  return Number(req.params.id);
 }
 
 function baseUrl(req: Request): string {
@@ -96,31 +95,27 @@ export function calcRoutes(options: RouteOptions): Api {
         schema: { type: 'string', format: 'date-time' },
         description: 'Jobs started at or after',
       },
-      { name: 'limit', in: 'query', schema: { type: 'integer', default: 100 } },
-      { name: 'offset', in: 'query', schema: { type: 'integer', default: 0 } },
+      {
+        name: 'limit',
+        in: 'query',
+        schema: { type: 'integer', default: 100, minimum: 0, maximum: 100_000 },
+      },
+      { name: 'offset', in: 'query', schema: { type: 'integer', default: 0, minimum: 0 } },
     ],
     responses: { '200': jsonResponse('List items'), '400': jsonResponse('A bad filter') },
     handler: (req, res) => {
+      // Single values of the declared types: service-kit checked them against the declaration.
       const query = req.query as Record<string, string | undefined>;
-      const limit = query.limit === undefined ? 100 : Number(query.limit);
-      const offset = query.offset === undefined ? 0 : Number(query.offset);
-      if (!Number.isInteger(limit) || limit < 0 || limit > 100_000)
-        throw new InvalidInputError('limit must be an integer from 0 to 100000');
-      if (!Number.isInteger(offset) || offset < 0)
-        throw new InvalidInputError('offset must be an integer >= 0');
+      const limit = Number(query.limit ?? 100);
+      const offset = Number(query.offset ?? 0);
       let startTime: Date | undefined;
       if (query.start_time !== undefined) {
         startTime = new Date(query.start_time);
         if (Number.isNaN(startTime.getTime()))
           throw new InvalidInputError(`start_time must be an ISO date, not "${query.start_time}"`);
       }
-      let isRunning: boolean | undefined;
-      if (query.is_running !== undefined) {
-        const value = query.is_running.toLowerCase();
-        if (!['true', 'false', '1', '0'].includes(value))
-          throw new InvalidInputError('is_running must be true or false');
-        isRunning = value === 'true' || value === '1';
-      }
+      const isRunning =
+        query.is_running === undefined ? undefined : /^(true|1)$/i.test(query.is_running);
       const jobs = engine.list(
         {
           ...(query.calculation_mode === undefined
@@ -143,20 +138,24 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/result/:id',
     summary: 'Download an output in an export type',
     parameters: [
+      { ...idParameter, description: 'Output id' },
       {
         name: 'export_type',
         in: 'query',
         required: true,
-        schema: { type: 'string', enum: ['json', 'csv', 'geojson', 'gpkg'] },
+        // Not an enum: an unknown type is OpenQuake's 404 "Nothing to export", not a 400.
+        schema: { type: 'string' },
+        description: "One of the output's outtypes: json, csv, geojson or gpkg",
       },
     ],
     responses: {
       '200': binaryResponse('The export (zipped when several files)'),
+      '403': jsonResponse('Not yours'),
       '404': textResponse('Nothing to export for export_type=X'),
     },
     handler: async (req, res) => {
       const outputId = jobId(req);
-      const exportType = String(req.query.export_type ?? '');
+      const exportType = String(req.query.export_type);
       const { output, files } = engine.exportFiles(outputId, exportType, actorOf(req));
       const name = `output-${output.id}-${output.key}`;
       if (files.length === 1) {
@@ -183,7 +182,11 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/status',
     summary: 'One list item',
     parameters: [idParameter],
-    responses: { '200': jsonResponse('The list item'), '404': jsonResponse('Unknown job') },
+    responses: {
+      '200': jsonResponse('The list item'),
+      '403': jsonResponse('Not yours'),
+      '404': jsonResponse('Unknown job'),
+    },
     handler: (req, res) => {
       res.json(listItem(engine, engine.job(jobId(req), actorOf(req)), baseUrl(req)));
     },
@@ -211,10 +214,12 @@ export function calcRoutes(options: RouteOptions): Api {
     parameters: [idParameter],
     responses: {
       '200': jsonResponse('Lines; [] when the job did not fail'),
+      '403': jsonResponse('Not yours'),
+      '404': jsonResponse('Unknown job'),
       ...QUEUE_UNAVAILABLE,
     },
     handler: async (req, res) => {
-      res.json(await engine.traceback(jobId(req)));
+      res.json(await engine.traceback(jobId(req), actorOf(req)));
     },
   });
 
@@ -223,9 +228,13 @@ export function calcRoutes(options: RouteOptions): Api {
     path: '/v1/calc/:id/log/size',
     summary: 'Number of log rows so far',
     parameters: [idParameter],
-    responses: { '200': jsonResponse('A bare integer'), ...QUEUE_UNAVAILABLE },
+    responses: {
+      '200': jsonResponse('A bare integer'),
+      '403': jsonResponse('Not yours'),
+      ...QUEUE_UNAVAILABLE,
+    },
     handler: async (req, res) => {
-      res.json(await engine.logSize(jobId(req)));
+      res.json(await engine.logSize(jobId(req), actorOf(req)));
     },
   });
 
@@ -255,12 +264,13 @@ export function calcRoutes(options: RouteOptions): Api {
       '200': jsonResponse('[[timestamp, level, process, message], ...]; [] for an unknown job'),
       '400': jsonResponse('The slice is not <start>:<stop>'),
       ...QUEUE_UNAVAILABLE,
+      '403': jsonResponse('Not yours'),
     },
     handler: async (req, res) => {
       const slice = parseSlice(String(req.params.slice));
       if (slice === null)
         throw new InvalidInputError('The log slice must be <start>:<stop>, with optional bounds');
-      res.json((await engine.logs(jobId(req), slice.start, slice.stop)).map(logRow));
+      res.json((await engine.logs(jobId(req), slice.start, slice.stop, actorOf(req))).map(logRow));
     },
   });
 
@@ -272,6 +282,7 @@ export function calcRoutes(options: RouteOptions): Api {
       parameters: [idParameter],
       responses: {
         '200': jsonResponse('[{id, name, type, outtypes, url, size_mb}]'),
+        '403': jsonResponse('Not yours'),
         '404': jsonResponse('No outputs'),
       },
       handler: (req, res) => {
@@ -320,16 +331,16 @@ export function calcRoutes(options: RouteOptions): Api {
   api.route({
     method: 'get',
     path: '/v1/calc/:id/datastore',
-    summary: "The job's datastore (a GeoPackage)",
+    summary: "The job's datastore (a GeoPackage), once the job is complete",
     parameters: [idParameter],
     responses: {
       '200': binaryResponse('calc_<id>.gpkg'),
-      '404': jsonResponse('Unknown job or no datastore'),
+      '403': jsonResponse('Not yours'),
+      '404': jsonResponse('Unknown job, or not complete'),
     },
     handler: async (req, res) => {
       const id = jobId(req);
-      engine.job(id, actorOf(req));
-      await sendFile(req, res, engine.datastorePath(id), `calc_${id}.gpkg`);
+      await sendFile(req, res, engine.datastore(id, actorOf(req)), `calc_${id}.gpkg`);
     },
   });
 
@@ -412,8 +423,10 @@ export function calcRoutes(options: RouteOptions): Api {
           const parentText =
             typeof fields.hazard_job_id === 'string' ? fields.hazard_job_id.trim() : '';
           const parentId = parentText === '' ? null : Number(parentText);
-          if (parentId !== null && !Number.isSafeInteger(parentId))
-            throw new InvalidInputError('hazard_job_id must be a job id');
+          if (parentId !== null && !(/^\d+$/.test(parentText) && Number.isSafeInteger(parentId)))
+            throw new InvalidInputError(
+              `hazard_job_id must be a job id (a decimal integer), not ${JSON.stringify(parentText)}`,
+            );
           const archive = files.find((file) => file.field === 'archive');
           const jobIni =
             typeof fields.job_ini === 'string' && fields.job_ini !== ''
@@ -426,6 +439,7 @@ export function calcRoutes(options: RouteOptions): Api {
               : { archive: archive.path }),
             ...(jobIni === undefined ? {} : { jobIni }),
             parentId,
+            ...(actorOf(req) === undefined ? {} : { actor: actorOf(req) }),
           });
           res.json({ status: 'created', job_id: id });
         } catch (error) {
@@ -479,8 +493,8 @@ export function calcRoutes(options: RouteOptions): Api {
       '400': textResponse('Please provide the "xml_text" parameter'),
     },
     handler: (req, res) => {
-      const xml = (req.body as Record<string, unknown> | undefined)?.xml_text;
-      if (typeof xml !== 'string') {
+      const xml = formField(req, 'xml_text');
+      if (xml === undefined) {
         res.status(400).type('text/plain').send('Please provide the "xml_text" parameter');
         return;
       }
@@ -495,9 +509,8 @@ export function calcRoutes(options: RouteOptions): Api {
       "Does the server see this file with the same first 32 bytes (adler32)? Only files under the server's data directory are looked at",
     responses: { '200': jsonResponse('{"success": boolean}') },
     handler: async (req, res) => {
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const filename = typeof body.filename === 'string' ? body.filename : '';
-      const checksum = Number(body.checksum);
+      const filename = formField(req, 'filename') ?? '';
+      const checksum = Number(formField(req, 'checksum'));
       res.json({ success: await onSameFileSystem(filename, checksum, options.dataDir) });
     },
   });
@@ -551,10 +564,14 @@ export function calcRoutes(options: RouteOptions): Api {
     responses: {
       '200': textResponse('Successful login'),
       '403': textResponse('Invalid login / Disabled account'),
+      '429': jsonResponse('Too many failed logins for the user or from the address (Retry-After)'),
     },
     handler: async (req, res) => {
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const outcome = await auth.login(String(body.username ?? ''), String(body.password ?? ''));
+      const outcome = await auth.login(
+        formField(req, 'username') ?? '',
+        formField(req, 'password') ?? '',
+        req.ip,
+      );
       if (outcome.kind !== 'ok') {
         res
           .status(403)
@@ -603,7 +620,7 @@ export function calcRoutes(options: RouteOptions): Api {
     summary: 'Send a reset link to the email address (the same answer whether it is known or not)',
     responses: { '200': { description: 'HTML page' } },
     handler: async (req, res) => {
-      const email = String(((req.body ?? {}) as Record<string, unknown>).email ?? '');
+      const email = formField(req, 'email') ?? '';
       await auth.requestReset(email, baseUrl(req));
       res
         .type('text/html')
@@ -642,7 +659,7 @@ export function calcRoutes(options: RouteOptions): Api {
       '400': textResponse('Invalid or expired link, or a weak password'),
     },
     handler: async (req, res) => {
-      const password = String(((req.body ?? {}) as Record<string, unknown>).password ?? '');
+      const password = formField(req, 'password') ?? '';
       await auth.resetPassword(String(req.params.token), password);
       res
         .type('text/html')
@@ -653,13 +670,34 @@ export function calcRoutes(options: RouteOptions): Api {
   return api;
 }
 
-/** The session token from the `sessionid` cookie. */
+/**
+ * A field of a form (or JSON) body: undefined when absent, a 400 when given twice (the parser
+ * makes that an array) or as anything but text.
+ */
+function formField(req: Request, name: string): string | undefined {
+  const value = ((req.body ?? {}) as Record<string, unknown>)[name];
+  if (value === undefined || typeof value === 'string') return value;
+  throw new InvalidInputError(
+    Array.isArray(value)
+      ? `Form field "${name}" is given ${value.length} times: give it once`
+      : `Form field "${name}" must be text`,
+    { code: 'BAD_PARAMETER', details: { parameter: name } },
+  );
+}
+
+/** The session token from the `sessionid` cookie; null when there is none that can be read. */
 export function sessionToken(req: Request): string | null {
   const header = req.headers.cookie;
   if (header === undefined) return null;
   for (const part of header.split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === 'sessionid') return decodeURIComponent(value.join('='));
+    if (name !== 'sessionid') continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      // Not percent-encoding (`%ZZ`): no session, as for any other token that is not ours.
+      return null;
+    }
   }
   return null;
 }

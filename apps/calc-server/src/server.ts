@@ -39,6 +39,8 @@ export async function start(
     dataDir: config.dataDir,
     modes: [...BUILT_IN_MODES, ...(options.extraModes ?? [])],
     concurrency: config.concurrency,
+    maxWorkersPerJob: config.maxWorkersPerJob,
+    maxWorkers: config.maxWorkers,
     ...(config.redisUrl === undefined
       ? {}
       : { redis: { url: config.redisUrl, namespace: 'calc-server' } }),
@@ -53,6 +55,11 @@ export async function start(
     file: join(config.dataDir, 'accounts.sqlite'),
     mailer,
     publicUrl: (config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/$/, ''),
+    loginThrottle: {
+      maxFailuresPerUser: config.loginMaxFailures,
+      maxFailuresPerAddress: config.loginMaxFailuresPerAddress,
+      windowMs: config.loginWindow,
+    },
   });
   const auth = accountsAuth(accounts);
   const handle = await serveApp({

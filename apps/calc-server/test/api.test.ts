@@ -36,6 +36,16 @@ const getJson = async (path: string) => {
   };
 };
 
+/** Polls the job's log until a row says `message` (the job's process is then running). */
+async function waitForLog(id: number, message: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    const rows = (await getJson(`/v1/calc/${id}/log/:`)).body as string[][];
+    if (rows.some((row) => row[3] === message)) return;
+    if (i > 400) throw new Error(`job ${id} never logged "${message}"`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('calc-server, the OpenQuake engine server API', () => {
   it('answers 404 for an unknown job and an empty list at first, with CORS headers', async () => {
     const unknown = await fetch(`${base}/v1/calc/0`, {
@@ -186,6 +196,29 @@ describe('calc-server, the OpenQuake engine server API', () => {
     expect(bytes.subarray(0, 15).toString()).toBe('SQLite format 3');
   });
 
+  it('serves a datastore only for a complete job', async () => {
+    const failed = await postArchive(`${base}/v1/calc/run`, await zipOf({ 'a.csv': 'a\n' }));
+    const { job_id: failedId } = (await failed.json()) as { job_id: number };
+    expect(await getJson(`/v1/calc/${failedId}/datastore`)).toMatchObject({
+      status: 404,
+      body: { error: `Job ${failedId} has no datastore: it is failed, not complete` },
+    });
+    const slow = await postArchive(
+      `${base}/v1/calc/run`,
+      await zipOf({
+        'job.ini': '[a]\ndescription = Slow\ncalculation_mode = slow\nseconds = 60\n',
+      }),
+    );
+    const { job_id: slowId } = (await slow.json()) as { job_id: number };
+    await waitForLog(slowId, 'slow mode starts waiting');
+    const answer = await getJson(`/v1/calc/${slowId}/datastore`);
+    await fetch(`${base}/v1/calc/${slowId}/abort`, { method: 'POST' });
+    expect(answer).toMatchObject({
+      status: 404,
+      body: { error: `Job ${slowId} has no datastore: it is executing, not complete` },
+    });
+  });
+
   it('runs from files posted one by one, with job_ini naming the ini', async () => {
     const form = new FormData();
     form.append('job_config', new Blob([gridIni]), 'mine.ini');
@@ -272,12 +305,7 @@ describe('calc-server, the OpenQuake engine server API', () => {
       }),
     );
     const { job_id } = (await started.json()) as { job_id: number };
-    for (let i = 0; ; i++) {
-      const rows = (await getJson(`/v1/calc/${job_id}/log/:`)).body as string[][];
-      if (rows.some((row) => row[3] === 'slow mode starts waiting')) break;
-      if (i > 400) throw new Error('slow job did not start');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitForLog(job_id, 'slow mode starts waiting');
     const begin = Date.now();
     const abort = await fetch(`${base}/v1/calc/${job_id}/abort`, { method: 'POST' });
     expect(await abort.json()).toEqual({ success: `Killing job ${job_id}` });

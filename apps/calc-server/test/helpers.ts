@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ZipArchive } from 'archiver';
+import { afterAll, beforeAll } from 'vitest';
 import { createLogger } from '@geoworks/service-kit';
 import { pandarusFixture } from '@geoworks/test-fixtures';
 import { start } from '../src/server.js';
@@ -20,6 +21,26 @@ export async function startServer(
     extraModes: [slowMode],
   });
   return { server, dataDir };
+}
+
+/**
+ * A server of its own for the tests of one file: started before them, stopped after. Read its
+ * fields inside the tests (they are set once it has started).
+ */
+export function serverForFile(env: Record<string, string> = {}): {
+  server: Server;
+  dataDir: string;
+  base: string;
+} {
+  const started = {} as { server: Server; dataDir: string; base: string };
+  beforeAll(async () => {
+    Object.assign(started, await startServer(env));
+    started.base = started.server.url.replace(/\/$/, '');
+  });
+  afterAll(async () => {
+    await started.server.stop();
+  });
+  return started;
 }
 
 export async function zipOf(files: Record<string, string | { path: string }>): Promise<Buffer> {

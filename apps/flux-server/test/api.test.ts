@@ -480,7 +480,7 @@ describe('xy.json: maps', () => {
     expect(none.text).toBe('Give time, or start, end and aggregate');
     const twice = await get(base, `${CASA_URL}/xy.json?time=2004-06-30&time=2004-06-30T03:00`);
     expect(twice.status).toBe(400);
-    expect(twice.text).toBe('Give time once, as a single value');
+    expect(twice.text).toBe('Query parameter "time" is given 2 times: give it once');
   });
 });
 

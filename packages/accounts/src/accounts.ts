@@ -31,6 +31,7 @@ import { toUser, type UserRow } from './rows.js';
 import { migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { isWellFormedToken, newToken, tokenHash } from './tokens.js';
+import { LoginThrottle } from './throttle.js';
 import type { AccountsLogger, AccountsOptions, NewUser, User, UserRef } from './types.js';
 import { checkEmail, checkGroupName, checkUsername } from './validation.js';
 
@@ -48,6 +49,7 @@ interface Settings {
   resetEmail: Required<ResetEmailTemplates>;
   now: () => number;
   logger: AccountsLogger;
+  throttle: LoginThrottle | null;
 }
 
 /**
@@ -210,9 +212,32 @@ export class Accounts {
    * verification and compare in constant time, so neither the answer nor its timing says
    * whether the account exists. A right password for a deactivated account gives
    * `DisabledAccountError` (`DISABLED_ACCOUNT`); a wrong one, `INVALID_LOGIN` as usual.
+   * Too many failed logins for the username, or from `address` (the client's), give
+   * `TooManyLoginsError` (`TOO_MANY_LOGINS`, a `RateLimitedError`) before any checking.
    */
-  async authenticate(username: string, password: string): Promise<User> {
+  async authenticate(
+    username: string,
+    password: string,
+    options: { address?: string } = {},
+  ): Promise<User> {
     this.#checkOpen();
+    const { throttle, now } = this.#settings;
+    const done = throttle?.attempt(
+      typeof username === 'string' ? username : undefined,
+      options.address,
+      now(),
+    );
+    try {
+      const user = await this.#verify(username, password);
+      done?.('succeeded', now());
+      return user;
+    } catch (error) {
+      done?.(error instanceof InvalidLoginError ? 'failed' : 'other', now());
+      throw error;
+    }
+  }
+
+  async #verify(username: string, password: string): Promise<User> {
     if (typeof password !== 'string' || password.length > 4 * MAX_PASSWORD_LENGTH) {
       throw new InvalidLoginError();
     }
@@ -485,5 +510,7 @@ function checkOptions(options: AccountsOptions): Settings {
     logger: options.logger ?? {
       error: (details, message) => console.error(`accounts: ${message}`, details),
     },
+    throttle:
+      options.loginThrottle === false ? null : new LoginThrottle(options.loginThrottle ?? {}),
   };
 }

@@ -4,6 +4,7 @@ import {
   InvalidInputError,
   NotFoundError,
   NotImplementedError,
+  RateLimitedError,
   UnauthorizedError,
 } from '@geoworks/errors';
 
@@ -60,6 +61,16 @@ export class PasswordResetUnavailableError extends NotImplementedError {
   constructor() {
     super('Password reset by email is not configured (no mailer)', {
       code: 'PASSWORD_RESET_UNAVAILABLE',
+    });
+  }
+}
+
+/** Refused before checking: too many failed logins for this username or from this address. */
+export class TooManyLoginsError extends RateLimitedError {
+  constructor(what: 'for this account' | 'from this address', retryAfterSeconds: number) {
+    super(`Too many failed logins ${what}: try again in ${retryAfterSeconds} seconds`, {
+      code: 'TOO_MANY_LOGINS',
+      retryAfterSeconds,
     });
   }
 }

@@ -1,6 +1,7 @@
 export { Accounts } from './accounts.js';
 export type { AccountsLogger, AccountsOptions, NewUser, User, UserRef } from './types.js';
 export type { PasswordHashing } from './passwords.js';
+export type { LoginThrottleOptions } from './throttle.js';
 export { DEFAULT_RESET_EMAIL } from './reset-email.js';
 export type { ResetEmailTemplates } from './reset-email.js';
 export {
@@ -9,6 +10,7 @@ export {
   InvalidPasswordError,
   InvalidResetTokenError,
   PasswordResetUnavailableError,
+  TooManyLoginsError,
   UnknownUserError,
   UsernameTakenError,
 } from './errors.js';

@@ -1,5 +1,6 @@
 import type { Mailer } from '@geoworks/mailer';
 import type { PasswordHashing } from './passwords.js';
+import type { LoginThrottleOptions } from './throttle.js';
 import type { ResetEmailTemplates } from './reset-email.js';
 
 /** An account, as the methods return it. Never carries the password hash. */
@@ -54,4 +55,6 @@ export interface AccountsOptions {
   now?: () => number;
   /** Where failed reset emails are reported. Default: stderr. */
   logger?: AccountsLogger;
+  /** Limits on failed logins per username and per address (defaults: 5 and 20 in 15 minutes); false: none. */
+  loginThrottle?: LoginThrottleOptions | false;
 }

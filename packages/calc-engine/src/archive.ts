@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import yauzl from 'yauzl';
 import { JobConfigError } from './errors.js';
+import { shortName, systemErrorText } from './public-text.js';
 
 export interface ArchiveLimits {
   /** Most entries accepted. */
@@ -43,13 +44,19 @@ export async function extractArchive(
     );
   } catch (error) {
     throw new JobConfigError(
-      `The archive is not a valid zip file: ${(error as Error).message}`,
+      `The archive is not a valid zip file: ${systemErrorText(error) ?? (error as Error).message}`,
       'BAD_ARCHIVE',
     );
   }
   const written: string[] = [];
   let total = 0;
   let count = 0;
+  // The zip's own directory says how many entries follow: refuse before writing any of them.
+  // It may lie, so entries are counted again as they come.
+  if (zip.entryCount > limits.maxEntries) {
+    zip.close();
+    throw tooManyEntries(limits);
+  }
   try {
     await new Promise<void>((resolve, reject) => {
       zip.on('error', reject);
@@ -57,11 +64,7 @@ export async function extractArchive(
       zip.on('entry', (entry: yauzl.Entry) => {
         void (async () => {
           count++;
-          if (count > limits.maxEntries)
-            throw new JobConfigError(
-              `The archive has more than ${limits.maxEntries} entries`,
-              'BAD_ARCHIVE',
-            );
+          if (count > limits.maxEntries) throw tooManyEntries(limits);
           const name = entry.fileName.replaceAll('\\', '/');
           if (name.startsWith('__MACOSX/') || name.endsWith('/')) {
             zip.readEntry();
@@ -118,7 +121,18 @@ export async function extractArchive(
               callback(null, chunk);
             },
           });
-          await pipeline(stream, meter, createWriteStream(target, { flags: 'wx' }));
+          try {
+            await pipeline(stream, meter, createWriteStream(target, { flags: 'wx' }));
+          } catch (error) {
+            // Named by the entry: the system's message would show the server path written to.
+            const problem =
+              (error as NodeJS.ErrnoException).code === 'EEXIST' ? null : systemErrorText(error);
+            if (problem === null) throw error;
+            throw new JobConfigError(
+              `The archive entry ${shortName(name)} cannot be extracted: ${problem}`,
+              'BAD_ARCHIVE',
+            );
+          }
           written.push(name);
           zip.readEntry();
         })().catch((error: unknown) => {
@@ -143,11 +157,18 @@ export async function extractArchive(
       throw new JobConfigError('The archive names the same file twice', 'BAD_ARCHIVE');
     }
     throw new JobConfigError(
-      `The archive could not be read: ${(error as Error).message}`,
+      `The archive could not be read: ${systemErrorText(error) ?? message}`,
       'BAD_ARCHIVE',
     );
   }
   return written;
+}
+
+function tooManyEntries(limits: ArchiveLimits): JobConfigError {
+  return new JobConfigError(
+    `The archive has more than ${limits.maxEntries} entries`,
+    'BAD_ARCHIVE',
+  );
 }
 
 /** The path an entry name maps to inside `destination`, or an error if it would leave it. */

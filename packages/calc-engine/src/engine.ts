@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { isGeoworksError, NotFoundError, serializeError } from '@geoworks/errors';
+import { basename, join, resolve } from 'node:path';
+import { InvalidInputError, isGeoworksError, NotFoundError } from '@geoworks/errors';
 import {
   createJobQueue,
   defineJobType,
@@ -23,7 +23,8 @@ import { CalculationPermissionError, JobConfigError, UnknownCalculationError } f
 import type { CalculationPayload, CalculationResult } from './handlers.js';
 import { parseJobIni } from './ini.js';
 import type { CalculationMode, ExportType, ParameterValue } from './modes/types.js';
-import { iniDefaults, resolveParameters } from './params.js';
+import { iniDefaults, resolveParameters, type JobLimits } from './params.js';
+import { publicText, shortName, systemErrorText } from './public-text.js';
 import { CalcStore, type CalcJob, type CalcOutput, type CalcStatus } from './store.js';
 
 /** Who asks: access rules of OpenQuake's LOCKDOWN mode. */
@@ -40,6 +41,13 @@ export interface CalcEngineOptions {
   modes: readonly CalculationMode[];
   /** Calculations at once; default 1. */
   concurrency?: number;
+  /** Worker processes one job may start (its `cpus`); default 4. */
+  maxWorkersPerJob?: number;
+  /**
+   * Worker processes of all running jobs together; default 8. Each job may use at most
+   * `maxWorkers / concurrency` of them (rounded down), so full concurrency stays under it.
+   */
+  maxWorkers?: number;
   /** Time limit of one calculation; default 24 h. */
   timeoutMs?: number;
   archiveLimits?: ArchiveLimits;
@@ -69,8 +77,10 @@ export interface SubmitRequest {
   archive?: string;
   /** Which ini to run; default the first `*.ini`. */
   jobIni?: string;
-  /** The parent job (`hazard_job_id`). */
+  /** The parent job (`hazard_job_id`), which `actor` must be allowed to see. */
   parentId?: number | null;
+  /** Who submits (lockdown); undefined: no access rules. */
+  actor?: Actor;
 }
 
 /** A run that failed before it could start: its job exists, failed, with this traceback. */
@@ -115,12 +125,21 @@ export class CalcEngine {
   readonly #dataDir: string;
   readonly #options: CalcEngineOptions;
   readonly #lostJobs: LostJobWatch;
+  readonly #limits: JobLimits;
+  /** Folders of ended jobs being removed (see whenIdle). */
+  readonly #removals = new Set<Promise<void>>();
 
-  private constructor(store: CalcStore, queue: JobQueue, options: CalcEngineOptions) {
+  private constructor(
+    store: CalcStore,
+    queue: JobQueue,
+    options: CalcEngineOptions,
+    limits: JobLimits,
+  ) {
     this.#store = store;
     this.#queue = queue;
     this.#options = options;
-    this.#dataDir = options.dataDir;
+    this.#dataDir = resolve(options.dataDir);
+    this.#limits = limits;
     this.#modes = new Map(options.modes.map((mode) => [mode.name, mode]));
     queue.on('started', (job) => this.#follow(job, 'executing'));
     queue.on('finished', (job) => this.#follow(job, 'complete'));
@@ -132,9 +151,21 @@ export class CalcEngine {
       intervalMs: options.lostJobCheckMs ?? 15_000,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
+    // A failed or aborted job has no results to serve: its inputs and partial outputs go.
+    for (const event of ['failed', 'aborted'] as const) {
+      queue.on(event, (queueJob) => {
+        const job = queueJob.type === 'calculation' ? this.#store.jobByQueueId(queueJob.id) : null;
+        if (job === null) return;
+        if (event === 'failed')
+          options.logger?.error({ jobId: job.id, err: queueJob.error }, `job ${job.id} failed`);
+        this.#removeFolder(job.dir);
+      });
+    }
   }
 
   static async open(options: CalcEngineOptions): Promise<CalcEngine> {
+    // Checked first: nothing is opened for options that cannot work.
+    const limits = jobLimits(options);
     await mkdir(options.dataDir, { recursive: true });
     const store = new CalcStore(join(options.dataDir, 'calc.sqlite'));
     const queue = await createJobQueue({
@@ -158,8 +189,9 @@ export class CalcEngine {
       maxLogLinesPerJob: options.maxLogLines ?? 2_000_000,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    const engine = new CalcEngine(store, queue, options);
+    const engine = new CalcEngine(store, queue, options, limits);
     await engine.#reconcile();
+    await engine.#removeEndedFolders();
     return engine;
   }
 
@@ -184,7 +216,7 @@ export class CalcEngine {
       await mkdir(job.dir, { recursive: true });
       await this.#placeInputs(request, job.dir);
       const { mode, description, params } = await this.#readJob(job.dir, request.jobIni);
-      const parent = this.#checkParent(mode, parentId);
+      const parent = this.#checkParent(mode, parentId, request.actor);
       this.#store.configure(job.id, { description, calculationMode: mode.name, params });
       if (parent !== null) this.#store.setParent(job.id, parent.id);
       const payload: CalculationPayload = {
@@ -219,20 +251,51 @@ export class CalcEngine {
         await rm(job.dir, { recursive: true, force: true });
         throw error;
       }
-      const message = (error as Error).message;
-      const traceback = (
-        serializeError(error).stack ?? `${(error as Error).name}: ${message}`
-      ).split('\n');
-      // The client sees the message first, as OpenQuake's tracebacks end with it.
-      this.#store.addLog(
-        job.id,
-        'CRITICAL',
-        `pid-${process.pid}`,
-        [message, ...traceback.slice(1)].join('\n'),
-      );
+      // The client reads what went wrong; the server log gets the stack.
+      const message = this.#publicError(error, job.dir);
+      this.#options.logger?.error({ jobId: job.id, err: error }, `job ${job.id} could not start`);
+      this.#store.addLog(job.id, 'CRITICAL', `pid-${process.pid}`, message);
       this.#store.setStatus(job.id, 'failed', { stopped: true });
-      throw new JobSubmitError(job.id, message, [message, ...traceback.slice(1)]);
+      this.#removeFolder(job.dir);
+      throw new JobSubmitError(job.id, message.split('\n')[0] ?? message, message.split('\n'));
     }
+  }
+
+  /**
+   * An error as a client may read it: a system error's description (its message ends with
+   * server paths), any other error's message (geoworks errors are written for clients), with
+   * paths under the data directory made relative either way.
+   */
+  #publicError(error: unknown, jobDir: string): string {
+    const text = systemErrorText(error) ?? (error instanceof Error ? error.message : String(error));
+    return publicText(text, [jobDir, this.#dataDir]);
+  }
+
+  /** Removes a job folder in the background (whenIdle waits); a failure is logged. */
+  #removeFolder(dir: string): void {
+    const removal = rm(dir, { recursive: true, force: true })
+      .catch((error: unknown) => {
+        this.#options.logger?.warn({ dir, err: error }, 'a job folder could not be removed');
+      })
+      .finally(() => this.#removals.delete(removal));
+    this.#removals.add(removal);
+  }
+
+  /** At start-up: folders that failed, aborted or removed jobs left behind (a crash, a restart). */
+  async #removeEndedFolders(): Promise<void> {
+    for (const entry of await readdir(this.#dataDir, { withFileTypes: true })) {
+      const id = /^calc_(\d+)$/.exec(entry.name)?.[1];
+      if (!entry.isDirectory() || id === undefined) continue;
+      const status = this.#store.job(Number(id))?.status;
+      if (status === 'failed' || status === 'aborted' || status === 'deleted')
+        this.#removeFolder(join(this.#dataDir, entry.name));
+    }
+    await this.whenIdle();
+  }
+
+  /** Resolves once the folders of the jobs that have ended so far are removed. */
+  async whenIdle(): Promise<void> {
+    while (this.#removals.size > 0) await Promise.all(this.#removals);
   }
 
   /** POST /v1/calc/validate_zip: would this archive run? Nothing is kept. */
@@ -261,11 +324,18 @@ export class CalcEngine {
     for (const file of request.files ?? []) {
       const name = basename(file.name.replaceAll('\\', '/'));
       if (name === '' || name.startsWith('.'))
+        throw new JobConfigError(`Bad input file name ${shortName(file.name)}`, 'BAD_FILE_NAME');
+      try {
+        await copyFile(file.path, join(dir, name));
+      } catch (error) {
+        // Named by the client's name: the system's message shows the server paths.
+        const problem = systemErrorText(error);
+        if (problem === null) throw error;
         throw new JobConfigError(
-          `Bad input file name ${JSON.stringify(file.name)}`,
+          `The input file ${shortName(name)} cannot be stored: ${problem}`,
           'BAD_FILE_NAME',
         );
-      await copyFile(file.path, join(dir, name));
+      }
     }
   }
 
@@ -298,10 +368,14 @@ export class CalcEngine {
         'UNKNOWN_MODE',
       );
     }
-    return { mode, description, params: resolveParameters(raw, mode, dir, basename(iniName)) };
+    return {
+      mode,
+      description,
+      params: resolveParameters(raw, mode, dir, basename(iniName), this.#limits),
+    };
   }
 
-  #checkParent(mode: CalculationMode, parentId: number | null): CalcJob | null {
+  #checkParent(mode: CalculationMode, parentId: number | null, actor?: Actor): CalcJob | null {
     if (mode.parentModes === undefined) {
       if (parentId !== null)
         throw new JobConfigError(
@@ -316,8 +390,8 @@ export class CalcEngine {
         'MISSING_PARENT',
       );
     }
-    const parent = this.#store.job(parentId);
-    if (parent === null || parent.status === 'deleted')
+    const parent = this.#visibleJob(parentId, actor);
+    if (parent === null)
       throw new JobConfigError(`hazard_job_id: unknown job ${parentId}`, 'UNKNOWN_PARENT');
     if (!mode.parentModes.includes(parent.calculationMode)) {
       throw new JobConfigError(
@@ -366,6 +440,7 @@ export class CalcEngine {
     const error = new JobLostError(queueJobId, job.status);
     this.#store.addLog(job.id, 'CRITICAL', `pid-${process.pid}`, error.message);
     this.#store.setStatus(job.id, 'failed', { stopped: true });
+    this.#removeFolder(job.dir);
   }
 
   /** At start-up: what happened to jobs while the server was down (a restart fails running ones). */
@@ -387,10 +462,33 @@ export class CalcEngine {
 
   /** A job the actor may see, or UnknownCalculationError / CalculationPermissionError. */
   job(id: number, actor?: Actor): CalcJob {
+    const job = this.#visibleJob(id, actor);
+    if (job === null) throw new UnknownCalculationError(id);
+    return job;
+  }
+
+  /**
+   * The one access rule of every per-job request: null for an unknown or removed job, else
+   * the job if `actor` may `see` it (its groups' jobs), `abort` or `remove` it (its own jobs),
+   * else CalculationPermissionError. Without an actor (no lockdown) everything is allowed.
+   */
+  #visibleJob(
+    id: number,
+    actor?: Actor,
+    action: 'see' | 'abort' | 'remove' = 'see',
+  ): CalcJob | null {
     const job = this.#store.job(id);
-    if (job === null || job.status === 'deleted') throw new UnknownCalculationError(id);
-    if (actor !== undefined && !canSee(actor, job)) {
-      throw new CalculationPermissionError(`User ${actor.name} has no permission to see job ${id}`);
+    if (job === null || job.status === 'deleted') return null;
+    const allowed =
+      actor === undefined ||
+      actor.superuser ||
+      (action === 'see'
+        ? actor.visibleOwners === undefined || actor.visibleOwners.includes(job.owner)
+        : actor.name === job.owner);
+    if (!allowed) {
+      throw new CalculationPermissionError(
+        `User ${actor.name} has no permission to ${action} job ${id}`,
+      );
     }
     return job;
   }
@@ -437,11 +535,11 @@ export class CalcEngine {
     }
   }
 
-  /** Log rows `start` (inclusive) to `stop` (exclusive, null: to the end). */
-  async logs(id: number, start: number, stop: number | null): Promise<LogRow[]> {
-    const job = this.#store.job(id);
+  /** Log rows `start` (inclusive) to `stop` (exclusive, null: to the end); [] for no job. */
+  async logs(id: number, start: number, stop: number | null, actor?: Actor): Promise<LogRow[]> {
+    const job = this.#visibleJob(id, actor);
     if (job === null) return [];
-    return this.#fromLog(
+    const rows = await this.#fromLog(
       job,
       async (queueJobId) => {
         const lines = await this.#queue.logs(queueJobId, {
@@ -457,10 +555,14 @@ export class CalcEngine {
       },
       () => this.#store.logs(id, start, stop),
     );
+    return rows.map((row) => ({
+      ...row,
+      message: publicText(row.message, [job.dir, this.#dataDir]),
+    }));
   }
 
-  async logSize(id: number): Promise<number> {
-    const job = this.#store.job(id);
+  async logSize(id: number, actor?: Actor): Promise<number> {
+    const job = this.#visibleJob(id, actor);
     if (job === null) return 0;
     return this.#fromLog(
       job,
@@ -469,20 +571,23 @@ export class CalcEngine {
     );
   }
 
-  /** The last CRITICAL message, as lines ([] when there is none). */
-  async traceback(id: number): Promise<string[]> {
-    const job = this.job(id);
-    return this.#fromLog(
+  /**
+   * The last CRITICAL message, as lines ([] when there is none): the error's own lines, as
+   * for logs without stack frames or server paths.
+   */
+  async traceback(id: number, actor?: Actor): Promise<string[]> {
+    const job = this.job(id, actor);
+    const message = await this.#fromLog(
       job,
       async (queueJobId) => {
         const count = await this.#queue.logCount(queueJobId);
         // Failures are logged last: look at the tail only, however long the log.
         const tail = await this.#queue.logs(queueJobId, { start: Math.max(0, count - 500) });
-        const critical = tail.reverse().find((line) => line.level === 'critical');
-        return critical?.message.split('\n') ?? [];
+        return tail.reverse().find((line) => line.level === 'critical')?.message;
       },
-      () => this.#store.lastCritical(id)?.split('\n') ?? [],
+      () => this.#store.lastCritical(id) ?? undefined,
     );
+    return message === undefined ? [] : publicText(message, [job.dir, this.#dataDir]).split('\n');
   }
 
   results(id: number, actor?: Actor): (CalcOutput & { exportTypes: ExportType[] })[] {
@@ -514,6 +619,16 @@ export class CalcEngine {
     return join(this.#dataDir, `calc_${id}`, `calc_${id}.gpkg`);
   }
 
+  /** The datastore of a complete job the actor may see; NotFoundError for any other job. */
+  datastore(id: number, actor?: Actor): string {
+    const job = this.job(id, actor);
+    if (job.status !== 'complete')
+      throw new NotFoundError(`Job ${id} has no datastore: it is ${job.status}, not complete`, {
+        code: 'NO_DATASTORE',
+      });
+    return this.datastorePath(id);
+  }
+
   /**
    * `extract/<what>` as an npz: `oqparam` holds the job parameters as JSON bytes under `json`;
    * an output key gives its table under `array`.
@@ -522,9 +637,16 @@ export class CalcEngine {
     const job = this.job(id, actor);
     let entries: Record<string, NpyArray> | null = null;
     if (what === 'oqparam') {
+      // Input files as the job.ini names them, relative to the job, not where the server keeps them.
+      const params = Object.fromEntries(
+        Object.entries(job.params ?? {}).map(([key, value]) => [
+          key,
+          typeof value === 'string' ? publicText(value, [job.dir, this.#dataDir]) : value,
+        ]),
+      );
       entries = {
         json: npyFromJson({
-          ...job.params,
+          ...params,
           calculation_mode: job.calculationMode,
           description: job.description,
           hazard_calculation_id: job.parentId,
@@ -549,18 +671,15 @@ export class CalcEngine {
   // ---- changing ---------------------------------------------------------------------------
 
   /**
-   * POST /v1/calc/:id/abort. OpenQuake's answers: `{error}` (with 200) for an unknown or
-   * finished job, 403 for another user's job, else SIGINT to the job's process and `{success}`.
+   * POST /v1/calc/:id/abort. OpenQuake's answers: `{error}` (with 200) for an unknown job, 403
+   * for another user's job, `{error}` for a finished one, else SIGINT to the job's process and
+   * `{success}`. Ownership is checked before the status, so another user learns nothing about
+   * the job, running or not.
    */
   async abort(id: number, actor?: Actor): Promise<{ error: string } | { success: string }> {
-    const job = this.#store.job(id);
-    if (job === null || job.status === 'deleted') return { error: `Unknown job ${id}` };
+    const job = this.#visibleJob(id, actor, 'abort');
+    if (job === null) return { error: `Unknown job ${id}` };
     if (!this.isRunning(job)) return { error: `Job ${id} is not running` };
-    if (actor !== undefined && !actor.superuser && actor.name !== job.owner) {
-      throw new CalculationPermissionError(
-        `User ${actor.name} has no permission to abort job ${id}`,
-      );
-    }
     if (job.queueJobId === null) return { error: `PID for job ${id} not found in the database` };
     const reason = `aborted by ${actor?.name ?? 'request'}`;
     try {
@@ -573,19 +692,15 @@ export class CalcEngine {
       // server lists as running can always be aborted.
       this.#store.addLog(id, 'WARNING', `pid-${process.pid}`, `Job ${id} ${reason}`);
       this.#store.setStatus(id, 'aborted', { stopped: true });
+      this.#removeFolder(job.dir);
     }
     return { success: `Killing job ${id}` };
   }
 
   /** POST /v1/calc/:id/remove: soft delete and remove its files, unless other jobs use it. */
   async remove(id: number, actor?: Actor): Promise<{ success: string }> {
-    const job = this.#store.job(id);
-    if (job === null || job.status === 'deleted') throw new UnknownCalculationError(id);
-    if (actor !== undefined && !actor.superuser && actor.name !== job.owner) {
-      throw new CalculationPermissionError(
-        `User ${actor.name} has no permission to remove job ${id}`,
-      );
-    }
+    const job = this.#visibleJob(id, actor, 'remove');
+    if (job === null) throw new UnknownCalculationError(id);
     const children = this.#store.children(id);
     if (children.length > 0) {
       throw new CalculationPermissionError(
@@ -599,6 +714,8 @@ export class CalcEngine {
       });
     }
     this.#store.setStatus(id, 'deleted');
+    // A removed job has no status pages: its own log rows go with its folder.
+    this.#store.deleteLogs(id);
     await rm(job.dir, { recursive: true, force: true });
     return { success: String(id) };
   }
@@ -610,13 +727,23 @@ export class CalcEngine {
   async close(options: { graceMs?: number } = {}): Promise<void> {
     this.#lostJobs.stop();
     await this.#queue.close({ graceMs: options.graceMs ?? 0 });
+    await this.whenIdle();
     this.#store.close();
   }
 }
 
-function canSee(actor: Actor, job: CalcJob): boolean {
-  if (actor.superuser || actor.visibleOwners === undefined) return true;
-  return actor.visibleOwners.includes(job.owner);
+/** What one job may use: its share of the server's workers, within the per-job limit. */
+function jobLimits(options: CalcEngineOptions): JobLimits {
+  const count = (value: number | undefined, name: string, fallback: number, min: number) => {
+    const result = value ?? fallback;
+    if (!Number.isSafeInteger(result) || result < min)
+      throw new InvalidInputError(`CalcEngine: ${name} must be an integer >= ${min}`);
+    return result;
+  };
+  const concurrency = count(options.concurrency, 'concurrency', 1, 1);
+  const perJob = count(options.maxWorkersPerJob, 'maxWorkersPerJob', 4, 0);
+  const total = count(options.maxWorkers, 'maxWorkers', 8, 0);
+  return { workersPerJob: Math.min(perJob, Math.floor(total / concurrency)) };
 }
 
 async function findIni(dir: string): Promise<string | null> {

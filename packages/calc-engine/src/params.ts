@@ -10,16 +10,24 @@ export const COMMON_PARAMETERS: Record<string, ParameterSpec> = {
   calculation_mode: { type: 'string', description: 'The calculation mode' },
 };
 
+/** What the server lets one job use, whatever its job.ini asks. */
+export interface JobLimits {
+  /** Worker processes of one job (parameters with `resource: 'workers'`). */
+  workersPerJob: number;
+}
+
 /**
  * Checks a job.ini's keys against its mode and turns them into typed values: defaults for what
- * is missing, numbers parsed, file inputs resolved inside the job folder (and required to
- * exist there). Errors name the key and say what is expected.
+ * is missing, numbers parsed and within their declared range, file inputs resolved inside the
+ * job folder (and required to exist there), the mode's own checks. Errors name the key and
+ * say what is expected.
  */
 export function resolveParameters(
   raw: Record<string, string>,
   mode: CalculationMode,
   jobDir: string,
   iniName: string,
+  limits: JobLimits,
 ): Record<string, ParameterValue> {
   const params: Record<string, ParameterValue> = {};
   for (const key of Object.keys(raw)) {
@@ -32,7 +40,8 @@ export function resolveParameters(
       );
     }
   }
-  for (const [key, spec] of Object.entries(mode.parameters)) {
+  for (const [key, declared] of Object.entries(mode.parameters)) {
+    const spec = withLimits(declared, limits);
     const text = raw[key];
     if (text === undefined || (text === '' && spec.type !== 'string')) {
       if (spec.default === undefined)
@@ -40,40 +49,60 @@ export function resolveParameters(
           `${iniName}: missing required parameter "${key}" (${spec.description})`,
           'MISSING_PARAMETER',
         );
-      params[key] = spec.default;
+      // A default beyond what this server allows (a worker count) is what it allows.
+      params[key] =
+        typeof spec.default === 'number' && spec.maximum !== undefined
+          ? Math.min(spec.default, spec.maximum)
+          : spec.default;
       continue;
     }
-    params[key] = parseValue(key, text, spec, jobDir, iniName);
+    const value = parseValue(key, text, spec, jobDir, iniName);
+    try {
+      spec.check?.(value);
+    } catch (error) {
+      if (!(error instanceof JobConfigError)) throw error;
+      throw new JobConfigError(`${iniName}: ${error.message}`, error.code);
+    }
+    params[key] = value;
   }
   return params;
+}
+
+/** The spec with the server's limit as the maximum of a resource parameter. */
+function withLimits(
+  spec: ParameterSpec,
+  limits: JobLimits,
+): ParameterSpec & { limitNote?: string } {
+  if (spec.resource !== 'workers') return spec;
+  return {
+    ...spec,
+    maximum: Math.min(spec.maximum ?? Infinity, limits.workersPerJob),
+    limitNote: ` (this server runs at most ${limits.workersPerJob} worker process${limits.workersPerJob === 1 ? '' : 'es'} per job)`,
+  };
 }
 
 function parseValue(
   key: string,
   text: string,
-  spec: ParameterSpec,
+  spec: ParameterSpec & { limitNote?: string },
   jobDir: string,
   iniName: string,
 ): ParameterValue {
   switch (spec.type) {
     case 'string':
       return text;
-    case 'float': {
-      const value = Number(text);
-      if (!Number.isFinite(value))
-        throw new JobConfigError(
-          `${iniName}: ${key} must be a number, not "${text}"`,
-          'BAD_PARAMETER',
-        );
-      return value;
-    }
+    case 'float':
     case 'integer': {
       const value = Number(text);
-      if (!Number.isInteger(value))
+      const { minimum = -Infinity, maximum = Infinity } = spec;
+      const fits = spec.type === 'integer' ? Number.isSafeInteger(value) : Number.isFinite(value);
+      if (!fits || value < minimum || value > maximum) {
+        const what = spec.type === 'integer' ? 'an integer' : 'a number';
         throw new JobConfigError(
-          `${iniName}: ${key} must be an integer, not "${text}"`,
+          `${iniName}: ${key} must be ${what}${rangeText(spec)}${spec.limitNote ?? ''}, not "${text}"`,
           'BAD_PARAMETER',
         );
+      }
       return value;
     }
     case 'boolean': {
@@ -96,6 +125,14 @@ function parseValue(
     case 'file':
       return inputFile(key, text, jobDir);
   }
+}
+
+/** ` from 0 to 4`, ` from 1`, ` up to 9`: a declared range as error messages say it. */
+function rangeText({ minimum, maximum }: ParameterSpec): string {
+  if (minimum !== undefined && maximum !== undefined) return ` from ${minimum} to ${maximum}`;
+  if (minimum !== undefined) return ` from ${minimum}`;
+  if (maximum !== undefined) return ` up to ${maximum}`;
+  return '';
 }
 
 /** An input named by the ini, which must lie inside the job folder and exist. */

@@ -253,6 +253,10 @@ export class CalcStore {
     }));
   }
 
+  deleteLogs(jobId: number): void {
+    this.#db.prepare('DELETE FROM log WHERE job_id = ?').run(jobId);
+  }
+
   logCount(jobId: number): number {
     return (
       this.#db.prepare('SELECT COUNT(*) AS n FROM log WHERE job_id = ?').get(jobId) as { n: number }

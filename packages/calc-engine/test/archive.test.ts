@@ -96,13 +96,24 @@ describe('extractArchive', () => {
     const many = await zip('many.zip', (archive) => {
       for (let i = 0; i < 20; i++) archive.append('x', { name: `f${i}.txt` });
     });
+    const manyOut = mkdtempSync(join(dir, 'out-'));
     await expect(
-      extractArchive(many, mkdtempSync(join(dir, 'out-')), {
-        maxEntries: 10,
-        maxTotalBytes: 1e9,
-        maxRatio: 1000,
-      }),
-    ).rejects.toThrow('more than 10 entries');
+      extractArchive(many, manyOut, { maxEntries: 10, maxTotalBytes: 1e9, maxRatio: 1000 }),
+    ).rejects.toThrow('The archive has more than 10 entries');
+    // Refused from the zip's directory, before a single file is written.
+    expect(readdirSync(manyOut)).toEqual([]);
+  });
+
+  it('names an entry it cannot write without the path it was written to', async () => {
+    const path = await zip('long.zip', (archive) =>
+      archive.append('x', { name: `${'n'.repeat(300)}.txt` }),
+    );
+    const out = mkdtempSync(join(dir, 'out-'));
+    const refusal = extractArchive(path, out);
+    await expect(refusal).rejects.toThrow(
+      `The archive entry "${'n'.repeat(60)}..." cannot be extracted: name too long`,
+    );
+    await expect(refusal).rejects.not.toThrow(out);
   });
 
   it('refuses what is not a zip', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,9 +29,9 @@ const gridFiles = {
   'square.geojson': { path: pandarusFixture('square.geojson') },
 };
 
-async function submitExpectingFailure(archive: string): Promise<JobSubmitError> {
+async function submitExpectingFailure(archive: string, on = engine): Promise<JobSubmitError> {
   try {
-    await engine.submit({ owner: 'tester', archive });
+    await on.submit({ owner: 'tester', archive });
   } catch (error) {
     if (error instanceof JobSubmitError) return error;
     throw error;
@@ -178,6 +178,28 @@ describe('CalcEngine', () => {
         { 'job.ini': '[a]\ndescription = x\ncalculation_mode = remaining_areas\n' },
         'calculation_mode remaining_areas needs hazard_job_id: a intersection job',
       ],
+      ...['5000', '99999999', '-4', '1.5'].map(
+        (cpus): [Record<string, string | { path: string }>, string] => [
+          { 'job.ini': intersectionIni().replace('cpus = 0', `cpus = ${cpus}`), ...gridFiles },
+          `job.ini: cpus must be an integer from 0 to 4 (this server runs at most 4 worker processes per job), not "${cpus}"`,
+        ],
+      ),
+      [
+        {
+          'job.ini': `[a]\ndescription = x\ncalculation_mode = raster_stats\nvector_file = g.geojson\nvector_field = name\nraster_file = r.tif\nband = 0\n`,
+          'g.geojson': gridFiles['grid.geojson'],
+          'r.tif': { path: pandarusFixture('range.tif') },
+        },
+        'job.ini: band must be an integer from 1, not "0"',
+      ],
+      [
+        {
+          'job.ini': `[a]\ndescription = x\ncalculation_mode = raster_stats\nvector_file = g.geojson\nvector_field = name\nraster_file = r.tif\nstats = mean nonsense\n`,
+          'g.geojson': gridFiles['grid.geojson'],
+          'r.tif': { path: pandarusFixture('range.tif') },
+        },
+        'job.ini: stats: unknown statistic "nonsense"; known: ',
+      ],
     ];
     for (const [files, message] of cases) {
       const failure = await submitExpectingFailure(
@@ -207,6 +229,77 @@ describe('CalcEngine', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(await engine.abort(jobId)).toEqual({ error: `Job ${jobId} is not running` });
     expect(await engine.abort(999_999)).toEqual({ error: 'Unknown job 999999' });
+  });
+
+  it('keeps no folder of a job that failed, before or while running, or was aborted', async () => {
+    const refused = await submitExpectingFailure(
+      await jobZip(dir, 'half.zip', {
+        'job.ini': intersectionIni(),
+        'grid.geojson': gridFiles['grid.geojson'],
+      }),
+    );
+    expect(refused.traceback).toEqual(['No such file: square.geojson (second_file)']);
+    const { jobId: failed } = await engine.submit({
+      owner: 'tester',
+      archive: await jobZip(dir, 'no-field.zip', {
+        'job.ini': intersectionIni().replace('first_field = name', 'first_field = nosuch'),
+        ...gridFiles,
+      }),
+    });
+    expect(await waitForJob(engine, failed)).toBe('failed');
+    const { jobId: aborted } = await engine.submit({
+      owner: 'tester',
+      archive: await jobZip(dir, 'slow-abort.zip', {
+        'job.ini': '[a]\ndescription = Slow\ncalculation_mode = slow\nseconds = 60\n',
+      }),
+    });
+    expect(await engine.abort(aborted)).toEqual({ success: `Killing job ${aborted}` });
+    expect(await waitForJob(engine, aborted)).toBe('aborted');
+    await engine.whenIdle();
+    for (const id of [refused.jobId, failed, aborted]) {
+      expect([id, existsSync(join(dir, 'data', `calc_${id}`))]).toEqual([id, false]);
+    }
+    // What the status pages show stays.
+    expect(await engine.traceback(failed)).toEqual([
+      'MissingFieldError: grid.geojson has no field "nosuch"; its fields are: name',
+    ]);
+    expect(await engine.traceback(refused.jobId)).toEqual([
+      'No such file: square.geojson (second_file)',
+    ]);
+  });
+
+  it('removes at start-up the folders that ended jobs left behind, and only those', async () => {
+    const dataDir = join(dir, 'restarted');
+    const first = await CalcEngine.open({ dataDir, modes: BUILT_IN_MODES });
+    const { jobId: complete } = await first.submit({
+      owner: 'tester',
+      archive: await jobZip(dir, 'kept.zip', { 'job.ini': intersectionIni(), ...gridFiles }),
+    });
+    expect(await waitForJob(first, complete)).toBe('complete');
+    const refused = await submitExpectingFailure(await jobZip(dir, 'no-ini.zip', {}), first);
+    await first.whenIdle();
+    await first.close();
+    // What a crash between the failure and the removal would leave.
+    mkdirSync(join(dataDir, `calc_${refused.jobId}`));
+    writeFileSync(join(dataDir, `calc_${refused.jobId}`, 'job.ini'), '[a]\n');
+    const reopened = await CalcEngine.open({ dataDir, modes: BUILT_IN_MODES });
+    try {
+      expect(existsSync(join(dataDir, `calc_${refused.jobId}`))).toBe(false);
+      expect(existsSync(reopened.datastore(complete))).toBe(true);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('refuses worker limits that are not counts, before opening anything', async () => {
+    const dataDir = join(dir, 'bad-limits');
+    await expect(
+      CalcEngine.open({ dataDir, modes: BUILT_IN_MODES, maxWorkers: -1 }),
+    ).rejects.toThrow('CalcEngine: maxWorkers must be an integer >= 0');
+    await expect(
+      CalcEngine.open({ dataDir, modes: BUILT_IN_MODES, maxWorkersPerJob: 1.5 }),
+    ).rejects.toThrow('CalcEngine: maxWorkersPerJob must be an integer >= 0');
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('validates archives without keeping anything, and lists ini defaults', async () => {

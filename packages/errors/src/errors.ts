@@ -16,6 +16,7 @@ export type ErrorKind =
   | 'timeout'
   | 'upstream'
   | 'unavailable'
+  | 'rate-limited'
   | 'internal';
 
 export interface GeoworksErrorOptions {
@@ -137,6 +138,32 @@ export class UnavailableError extends GeoworksError {
   }
 }
 
+/**
+ * Too many attempts (failed logins, requests) from one user or address: refused until
+ * `retryAfterSeconds` have passed, kept in `details` so it survives serialisation.
+ */
+export class RateLimitedError extends GeoworksError {
+  constructor(
+    message: string,
+    options: GeoworksErrorOptions & { retryAfterSeconds?: number } = {},
+  ) {
+    const { retryAfterSeconds, ...rest } = options;
+    super(
+      'rate-limited',
+      message,
+      retryAfterSeconds === undefined
+        ? rest
+        : { ...rest, details: { ...rest.details, retryAfterSeconds } },
+    );
+  }
+
+  /** Seconds until trying again may work, when known. */
+  get retryAfterSeconds(): number | undefined {
+    const value = this.details?.retryAfterSeconds;
+    return typeof value === 'number' ? value : undefined;
+  }
+}
+
 export function isGeoworksError(value: unknown): value is GeoworksError {
   return value instanceof GeoworksError;
 }
@@ -223,4 +250,5 @@ const classForKind: Partial<Record<ErrorKind, typeof GeoworksError | typeof Inva
   timeout: TimeoutError,
   upstream: UpstreamError,
   unavailable: UnavailableError,
+  'rate-limited': RateLimitedError,
 };

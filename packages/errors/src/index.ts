@@ -9,6 +9,7 @@ export {
   NotAcceptableError,
   NotFoundError,
   NotImplementedError,
+  RateLimitedError,
   serializeError,
   TimeoutError,
   TooLargeError,

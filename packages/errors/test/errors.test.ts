@@ -5,6 +5,7 @@ import {
   InvalidInputError,
   isGeoworksError,
   NotFoundError,
+  RateLimitedError,
   serializeError,
   TooLargeError,
 } from '../src/index.js';
@@ -49,6 +50,24 @@ describe('errors', () => {
     expect(back.name).toBe('DuplicateLabelError');
     expect((back as InvalidInputError).code).toBe('DUPLICATE_LABEL');
     expect(back.stack).toBe(original.stack);
+  });
+
+  it('says when to try again after a rate limit, also once serialised', () => {
+    const error = new RateLimitedError('Too many attempts', {
+      code: 'TOO_MANY_LOGINS',
+      retryAfterSeconds: 900,
+    });
+    expect(error).toMatchObject({
+      kind: 'rate-limited',
+      code: 'TOO_MANY_LOGINS',
+      details: { retryAfterSeconds: 900 },
+      retryAfterSeconds: 900,
+    });
+    const back = deserializeError(serializeError(error));
+    expect(back).toBeInstanceOf(RateLimitedError);
+    expect((back as RateLimitedError).retryAfterSeconds).toBe(900);
+    expect(new RateLimitedError('Slow down').retryAfterSeconds).toBeUndefined();
+    expect(new RateLimitedError('Slow down').code).toBe('RATE_LIMITED');
   });
 
   it('serialises plain errors and thrown non-errors', () => {

@@ -20,6 +20,7 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   upstream: 502,
   unavailable: 503,
   timeout: 504,
+  'rate-limited': 429,
   internal: 500,
 };
 

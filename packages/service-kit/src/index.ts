@@ -39,6 +39,7 @@ export { mailTransportOptions, SMTP_CONFIG } from './smtp-config.js';
 export type { MailTransportOptions } from './smtp-config.js';
 export type { ShutdownSignalOptions } from './signals.js';
 export { binaryResponse, createApi, jsonResponse, textResponse } from './openapi.js';
+export { BadParameterError } from './parameters.js';
 export type {
   Api,
   ApiInfo,

@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { answerRecorder } from './answers.js';
 import { RouteDefinitionError } from './errors.js';
+import { checkParameters } from './parameters.js';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses), as a plain object. */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -130,7 +131,10 @@ export function createApi(info: ApiInfo): Api {
               [servedAt]: {
                 get: {
                   summary: 'This API (OpenAPI 3.1)',
-                  responses: { '200': jsonResponse('The OpenAPI document') },
+                  responses: withCheckedParameterAnswers(
+                    { '200': jsonResponse('The OpenAPI document') },
+                    [],
+                  ),
                 },
               },
             },
@@ -147,6 +151,7 @@ export function createApi(info: ApiInfo): Api {
       const operation: OpenApiOperation = {
         ...described,
         ...(parameters.length === 0 ? {} : { parameters }),
+        responses: withCheckedParameterAnswers(described.responses, parameters),
       };
       if (paths[documentPath]?.[method] !== undefined || (path === servedAt && method === 'get')) {
         throw new RouteDefinitionError(`${where}: registered twice`);
@@ -166,6 +171,7 @@ export function createApi(info: ApiInfo): Api {
       router[method](
         path,
         answerRecorder(info.title, `${method.toUpperCase()} ${documentPath}`, statuses),
+        checkParameters(parameters),
         ...handlers,
       );
     },
@@ -178,11 +184,32 @@ export function createApi(info: ApiInfo): Api {
   if (servedAt !== undefined) {
     router.get(
       servedAt,
-      answerRecorder(info.title, `GET ${servedAt}`, () => ['200']),
+      answerRecorder(info.title, `GET ${servedAt}`, () => ['200', '400']),
+      checkParameters([]),
       api.serveDocument(),
     );
   }
   return api;
+}
+
+/**
+ * What every route may answer because service-kit checks its parameters first (a query key
+ * given twice, a value outside its schema: 400; a path that does not fit: no such route, 404),
+ * added to the route's own responses where it does not describe them itself.
+ */
+function withCheckedParameterAnswers(
+  responses: Record<string, OpenApiResponse>,
+  parameters: readonly OpenApiParameter[],
+): Record<string, OpenApiResponse> {
+  return {
+    ...responses,
+    '400': responses['400'] ?? {
+      description: 'A query parameter given twice, or a parameter outside its declared schema',
+    },
+    ...(parameters.some((parameter) => parameter.in === 'path')
+      ? { '404': responses['404'] ?? { description: 'Nothing at this path' } }
+      : {}),
+  };
 }
 
 /** `/jobs/:id/logs` -> `/jobs/{id}/logs`; other Express syntax needs an explicit openApiPath. */

@@ -2,6 +2,7 @@ import {
   GeoworksError,
   InvalidInputError,
   NotFoundError,
+  RateLimitedError,
   TooLargeError,
   UnavailableError,
   type ErrorKind,
@@ -33,6 +34,7 @@ const statusByKind: [ErrorKind, number][] = [
   ['upstream', 502],
   ['unavailable', 503],
   ['timeout', 504],
+  ['rate-limited', 429],
   ['internal', 500],
 ];
 
@@ -52,6 +54,11 @@ async function failingService(options: Partial<ErrorHandlerOptions> = {}) {
   app.get('/queue-down', () => {
     throw new UnavailableError('The job queue is unavailable', {
       details: { retryAfterSeconds: 4.2 },
+    });
+  });
+  app.get('/slow-down', () => {
+    throw new RateLimitedError('Too many attempts: try again in 90 seconds', {
+      retryAfterSeconds: 89.2,
     });
   });
   app.get('/bug', () => {
@@ -111,6 +118,19 @@ describe('errorHandler', () => {
         ? { code: 'INTERNAL', message: 'Internal server error' }
         : { code: kind.toUpperCase().replaceAll('-', '_'), message: `failure of kind ${kind}` },
     );
+  });
+
+  it('says when to try again after a rate limit, in Retry-After', async () => {
+    const { url } = await failingService();
+    const response = await fetch(`${url}slow-down`);
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('90');
+    expect(((await response.json()) as { error: unknown }).error).toEqual({
+      code: 'RATE_LIMITED',
+      message: 'Too many attempts: try again in 90 seconds',
+      details: { retryAfterSeconds: 89.2 },
+    });
+    expect((await fetch(`${url}bad-bbox`)).headers.get('retry-after')).toBeNull();
   });
 
   it('answers with the JSON error shape, request id included', async () => {

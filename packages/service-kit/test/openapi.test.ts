@@ -115,6 +115,11 @@ function expectValidOpenApi31(document: OpenApiDocument): void {
   }
 }
 
+const checked = {
+  description: 'A query parameter given twice, or a parameter outside its declared schema',
+};
+const noSuchPath = { description: 'Nothing at this path' };
+
 describe('createApi', () => {
   it('documents every registered route, Express params as {name}', () => {
     const document = calculationApi().document();
@@ -139,6 +144,8 @@ describe('createApi', () => {
                 content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } },
               },
               '404': { description: 'No such job' },
+              // Added by service-kit, which checks parameters before the handlers.
+              '400': checked,
             },
           },
         },
@@ -156,7 +163,7 @@ describe('createApi', () => {
               },
               { name: 'download', in: 'query', schema: { type: 'boolean' } },
             ],
-            responses: { '200': { description: 'The file' } },
+            responses: { '200': { description: 'The file' }, '400': checked, '404': noSuchPath },
           },
         },
         '/jobs': {
@@ -166,18 +173,21 @@ describe('createApi', () => {
               required: true,
               content: { 'application/json': { schema: { type: 'object' } } },
             },
-            responses: { '201': { description: 'Started' } },
+            responses: { '201': { description: 'Started' }, '400': checked },
           },
         },
         '/files/{path}': {
           get: {
             summary: 'A stored file',
             parameters: [{ name: 'path', in: 'path', required: true, schema: { type: 'string' } }],
-            responses: { '200': { description: 'The file' } },
+            responses: { '200': { description: 'The file' }, '400': checked, '404': noSuchPath },
           },
         },
         '/openapi.json': {
-          get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+          get: {
+            summary: 'This document',
+            responses: { '200': { description: 'OpenAPI 3.1' }, '400': checked },
+          },
         },
       },
       components: { schemas: { Job: jobSchema } },

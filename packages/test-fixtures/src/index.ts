@@ -21,4 +21,6 @@ export { freePort, startRedis } from './redis.js';
 export type { RedisServer } from './redis.js';
 export { eventually } from './eventually.js';
 export { exampleBlock, runExample } from './examples.js';
+export { callEveryRoute } from './routes.js';
+export type { CallEveryRouteOptions, RouteAnswer } from './routes.js';
 export type { RunExampleOptions } from './examples.js';

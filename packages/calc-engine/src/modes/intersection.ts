@@ -37,7 +37,10 @@ export const intersectionMode = defineCalculationMode({
     cpus: {
       type: 'integer',
       default: 1,
-      description: 'Worker processes for the intersection (0: in the job process)',
+      minimum: 0,
+      resource: 'workers',
+      description:
+        "Worker processes for the intersection (0: in the job process); at most the server's limit per job",
     },
   },
   outputs: [

@@ -32,7 +32,7 @@ export const rasterStatsMode = defineCalculationMode({
     vector_field: { type: 'string', description: 'Field naming the features (unique values)' },
     vector_layer: { type: 'string', default: '', description: 'Layer of the vector dataset' },
     raster_file: { type: 'file', description: 'The raster (any format GDAL reads)' },
-    band: { type: 'integer', default: 1, description: 'Raster band, from 1' },
+    band: { type: 'integer', default: 1, minimum: 1, description: 'Raster band, from 1' },
     rule: {
       type: 'choice',
       choices: ['centre', 'all-touched', 'coverage'],
@@ -44,6 +44,7 @@ export const rasterStatsMode = defineCalculationMode({
       type: 'string',
       default: 'min max mean count',
       description: `Statistics, among: ${ALL_STATS.join(' ')}`,
+      check: statNames,
     },
   },
   outputs: [{ key: 'zonal_stats', name: 'Zonal statistics', exportTypes: ['json', 'csv'] }],

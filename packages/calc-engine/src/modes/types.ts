@@ -11,6 +11,17 @@ export interface ParameterSpec {
   /** Absent: the parameter is required. */
   default?: string | number | boolean;
   choices?: readonly string[];
+  /** The smallest and largest value of an `integer` or `float`, checked at submit. */
+  minimum?: number;
+  maximum?: number;
+  /**
+   * `workers`: a count of worker processes the job starts. Its largest value is the engine's
+   * limit per job (`maxWorkersPerJob`, shared out under `maxWorkers`), whatever `maximum` says:
+   * the server decides what a job may use, not the job.
+   */
+  resource?: 'workers';
+  /** The mode's own check of the typed value at submit; throws a JobConfigError. */
+  check?(value: ParameterValue): void;
 }
 
 export type ParameterValue = string | number | boolean;
