@@ -210,5 +210,14 @@ export const configSchema = defineConfig({
     optional: true,
     description: 'Run jobs through Redis (several machines sharing PACKAGER_STORE_DIR)',
   },
+  lostJobCheck: {
+    env: 'PACKAGER_LOST_JOB_CHECK',
+    type: 'duration',
+    default: '15s',
+    min: '100ms',
+    max: '1h',
+    description:
+      'How often accepted requests are checked against the queue: one Redis lost (restarted without its data) is logged as an error at the next check',
+  },
   ...LOG_LEVEL_CONFIG,
 });

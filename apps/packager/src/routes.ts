@@ -171,8 +171,9 @@ export function packagerRoutes(options: RouteOptions): Api {
       '200': jsonResponse(
         '{job_id, status, queue, resource_id, error, email_status, email_attempts, email_error, email_next_attempt}',
       ),
-      '401': jsonResponse('Wrong secret'),
+      ...WRONG_SECRET,
       '404': jsonResponse('Unknown job id'),
+      ...QUEUE_UNAVAILABLE,
     },
     handler: [
       auth,

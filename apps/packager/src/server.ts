@@ -70,6 +70,7 @@ export async function start(
     ...(config.redisUrl === undefined
       ? {}
       : { queueBackend: { kind: 'redis', url: config.redisUrl, namespace: 'packager' } }),
+    lostJobCheckMs: config.lostJobCheck,
     fastWorkers: config.fastWorkers,
     slowWorkers: config.slowWorkers,
     slowRequest: config.slowRequest,

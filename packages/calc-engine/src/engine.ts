@@ -148,19 +148,11 @@ export class CalcEngine {
     this.#lostJobs = watchLostJobs(queue, {
       liveJobs: () => store.runningJobs().flatMap((job) => job.queueJobId ?? []),
       onLost: (queueJobId) => this.#lost(queueJobId),
+      // An end whose event came before the job was recorded as submitted.
+      onEnded: (queueJob) => this.#follow(queueJob, calcStatusOf(queueJob)),
       intervalMs: options.lostJobCheckMs ?? 15_000,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    // A failed or aborted job has no results to serve: its inputs and partial outputs go.
-    for (const event of ['failed', 'aborted'] as const) {
-      queue.on(event, (queueJob) => {
-        const job = queueJob.type === 'calculation' ? this.#store.jobByQueueId(queueJob.id) : null;
-        if (job === null) return;
-        if (event === 'failed')
-          options.logger?.error({ jobId: job.id, err: queueJob.error }, `job ${job.id} failed`);
-        this.#removeFolder(job.dir);
-      });
-    }
   }
 
   static async open(options: CalcEngineOptions): Promise<CalcEngine> {
@@ -412,7 +404,8 @@ export class CalcEngine {
   #follow(queueJob: Job, status: CalcStatus): void {
     if (queueJob.type !== 'calculation') return;
     const job = this.#store.jobByQueueId(queueJob.id);
-    if (job === null || job.status === 'deleted') return;
+    // An end is recorded once, whoever reports it first (its event, a check, the start-up).
+    if (job === null || !this.isRunning(job)) return;
     if (status === 'complete') {
       const result = queueJob.result as CalculationResult;
       this.#store.addOutputs(
@@ -427,6 +420,10 @@ export class CalcEngine {
       if (job.status === 'submitted') this.#store.setStatus(job.id, 'executing');
     } else {
       this.#store.setStatus(job.id, status, { stopped: true });
+      if (status === 'failed')
+        this.#options.logger?.error({ jobId: job.id, err: queueJob.error }, `job ${job.id} failed`);
+      // A failed or aborted job has no results to serve: its inputs and partial outputs go.
+      this.#removeFolder(job.dir);
     }
   }
 
@@ -446,16 +443,11 @@ export class CalcEngine {
   /** At start-up: what happened to jobs while the server was down (a restart fails running ones). */
   async #reconcile(): Promise<void> {
     for (const job of this.#store.runningJobs()) {
-      const queueJob = job.queueJobId === null ? null : await this.#queue.get(job.queueJobId);
-      if (queueJob === null) {
-        if (job.queueJobId === null) this.#store.setStatus(job.id, 'failed', { stopped: true });
-        else this.#lost(job.queueJobId);
-        continue;
-      }
-      if (queueJob.status === 'finished') this.#follow(queueJob, 'complete');
-      else if (queueJob.status === 'failed' || queueJob.status === 'aborted')
-        this.#follow(queueJob, queueJob.status);
+      // Submitted without reaching the queue: the server stopped in between.
+      if (job.queueJobId === null) this.#store.setStatus(job.id, 'failed', { stopped: true });
     }
+    // The others as the periodic check sees them: ended while the server was down, or lost.
+    await this.#lostJobs.check();
   }
 
   // ---- reading ----------------------------------------------------------------------------
@@ -684,8 +676,8 @@ export class CalcEngine {
     const reason = `aborted by ${actor?.name ?? 'request'}`;
     try {
       const { job: ended } = await this.#queue.abort(job.queueJobId, reason);
-      // The queue's event records it too; record now so the answer and the status agree.
-      if (ended.status === 'aborted') this.#store.setStatus(id, 'aborted', { stopped: true });
+      // Recorded now (the queue's event comes later) so the answer and the status agree.
+      if (ended.status === 'aborted') this.#follow(ended, 'aborted');
     } catch (error) {
       if (!(error instanceof JobNotFoundError)) throw error;
       // The queue lost the job (and has told any worker still running it to stop): what the
@@ -744,6 +736,12 @@ function jobLimits(options: CalcEngineOptions): JobLimits {
   const perJob = count(options.maxWorkersPerJob, 'maxWorkersPerJob', 4, 0);
   const total = count(options.maxWorkers, 'maxWorkers', 8, 0);
   return { workersPerJob: Math.min(perJob, Math.floor(total / concurrency)) };
+}
+
+/** The calculation status of an ended queue job. */
+function calcStatusOf(queueJob: Job): CalcStatus {
+  if (queueJob.status === 'finished') return 'complete';
+  return queueJob.status === 'aborted' ? 'aborted' : 'failed';
 }
 
 async function findIni(dir: string): Promise<string | null> {

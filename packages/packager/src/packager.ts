@@ -3,7 +3,11 @@ import { join, resolve } from 'node:path';
 import {
   createJobQueue,
   defineJobType,
+  JobLostError,
+  watchLostJobs,
+  type Job,
   type JobContext,
+  type LostJobWatch,
   type JobQueue,
   type QueueLogger,
   type RedisBackendOptions,
@@ -79,6 +83,11 @@ export interface PackagerOptions {
   build?: Omit<BuildSettings, 'tempDir' | 'allowedHosts' | 'allowPrivateAddresses' | 'dwc'>;
   dwc: DwcSettings;
   logger?: QueueLogger;
+  /**
+   * How often accepted requests are checked against the queue (on Redis, a restart without
+   * its data forgets them); a forgotten one is logged as an error at the next check. Default 15 s.
+   */
+  lostJobCheckMs?: number;
 }
 
 /** What `submit` tells the client. */
@@ -152,6 +161,7 @@ export class Packager {
   private readonly building = new Map<string, Promise<{ stored: StoredPackage; count: number }>>();
   private readonly tempDir: string;
   private readonly secrets: SecretBox;
+  private readonly lostJobs: LostJobWatch;
   private cleanupTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -175,6 +185,16 @@ export class Packager {
     this.tempDir = parts.tempDir;
     this.secrets = parts.secrets;
     this.workers = { fast: options.fastWorkers ?? 2, slow: options.slowWorkers ?? 1 };
+    const ended = (job: Job) => this.stats.closeJob(job.id);
+    for (const event of ['finished', 'failed', 'aborted'] as const) this.queue.on(event, ended);
+    this.lostJobs = watchLostJobs(this.queue, {
+      liveJobs: () => this.stats.openJobIds(),
+      onLost: (jobId) =>
+        this.stats.loseJob(jobId, new JobLostError(jobId, 'queued or running').message),
+      onEnded: ended,
+      intervalMs: options.lostJobCheckMs ?? 15_000,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
   }
 
   static async open(options: PackagerOptions): Promise<Packager> {
@@ -260,6 +280,7 @@ export class Packager {
       ...(key === undefined ? {} : { sealedKey: this.secrets.seal(key) }),
     };
     const jobId = await this.queue.enqueue(JOB_TYPE, payload, { queue });
+    this.stats.openJob(jobId, task.resourceId, task.email);
     return {
       jobId,
       queue,
@@ -294,6 +315,21 @@ export class Packager {
   /** Where one request stands (`NotFoundError` for an unknown job id). */
   async requestStatus(jobId: string): Promise<RequestStatus> {
     const job = await this.queue.get(jobId);
+    if (job === null) {
+      // Forgotten by the queue: lost with Redis's data (or removed after its retention).
+      const open = this.stats.openJobRecord(jobId);
+      if (open !== undefined) {
+        await this.stats.loseJob(jobId, new JobLostError(jobId, 'queued or running').message);
+        const lostError = this.stats.openJobRecord(jobId)?.lostError ?? '';
+        return {
+          jobId,
+          status: 'failed',
+          queue: 'unknown',
+          resourceId: open.resourceId,
+          error: { name: 'JobLostError', message: lostError, kind: 'internal', code: 'JOB_LOST' },
+        };
+      }
+    }
     if (job === null || job.type !== JOB_TYPE) {
       throw new NotFoundError(`No package request ${jobId}`, { code: 'REQUEST_NOT_FOUND' });
     }
@@ -327,6 +363,7 @@ export class Packager {
   /** Stops taking jobs (running ones get `graceMs` to finish) and closes the databases. */
   async close(options: { graceMs?: number } = {}): Promise<void> {
     clearInterval(this.cleanupTimer);
+    this.lostJobs.stop();
     await this.queue.close(options);
     // After the jobs, whose last step is an email; what is not sent stays for the next start.
     await this.emails.close();

@@ -176,6 +176,13 @@ export class StatsStore {
         next_attempt_at INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS email_spool_due ON email_spool (next_attempt_at);
+      CREATE TABLE IF NOT EXISTS open_jobs (
+        job_id TEXT PRIMARY KEY,
+        resource_id TEXT NOT NULL,
+        email TEXT,
+        created_at INTEGER NOT NULL,
+        lost_error TEXT
+      );
     `);
     addEmailColumns(db);
     const row = db.prepare(`SELECT value FROM meta WHERE name = 'email_salt'`).get() as
@@ -344,6 +351,54 @@ export class StatsStore {
           .get(status) as { n: number }
       ).n;
     return { pending: count('pending'), failed: count('failed') };
+  }
+
+  // ---- jobs not ended yet: so that a job the queue loses is still logged as an error ----
+
+  /** Remembers an accepted request until its job ends (the address only for its error line). */
+  openJob(jobId: string, resourceId: string, email: string): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO open_jobs (job_id, resource_id, email, created_at) VALUES (?, ?, ?, ?)`,
+      )
+      .run(jobId, resourceId, email, Date.now());
+  }
+
+  /** The job ended (its request or error is logged by whoever ran it): forget it. */
+  closeJob(jobId: string): void {
+    this.db.prepare(`DELETE FROM open_jobs WHERE job_id = ? AND lost_error IS NULL`).run(jobId);
+  }
+
+  /** Jobs accepted and not ended, nor found lost. */
+  openJobIds(): string[] {
+    return this.db
+      .prepare(`SELECT job_id FROM open_jobs WHERE lost_error IS NULL`)
+      .pluck()
+      .all() as string[];
+  }
+
+  openJobRecord(
+    jobId: string,
+  ): { resourceId: string; email: string | null; lostError: string | null } | undefined {
+    return this.db
+      .prepare(
+        `SELECT resource_id AS resourceId, email, lost_error AS lostError FROM open_jobs WHERE job_id = ?`,
+      )
+      .get(jobId) as
+      { resourceId: string; email: string | null; lostError: string | null } | undefined;
+  }
+
+  /**
+   * The queue lost an open job: logged as an error (as a failed job is) and kept, without its
+   * address, to answer its status.
+   */
+  async loseJob(jobId: string, message: string): Promise<void> {
+    const job = this.openJobRecord(jobId);
+    if (job === undefined || job.lostError !== null) return;
+    await this.logError({ email: job.email ?? '', resourceId: job.resourceId, message });
+    this.db
+      .prepare(`UPDATE open_jobs SET lost_error = ?, email = NULL WHERE job_id = ?`)
+      .run(message, jobId);
   }
 
   /** Logs a failed request with its message and counts it in the totals. */

@@ -168,6 +168,8 @@ export class PandarusService {
     this.#lostJobs = watchLostJobs(queue, {
       liveJobs: () => catalog.liveJobIds(),
       onLost: (id) => this.#lost(id),
+      // An end whose event came before the job was recorded (or while nobody listened).
+      onEnded: (job) => (job.status === 'finished' ? this.#record(job) : failed(job)),
       intervalMs: options.lostJobCheckMs ?? 15_000,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
@@ -186,7 +188,9 @@ export class PandarusService {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     const service = new PandarusService(catalog, queue, options.dataDir, options);
-    await service.#recordFinished();
+    // Jobs that ended (or were lost) while the service was not listening: only the ones it
+    // still waits for are asked about, not every finished job the queue keeps.
+    await service.#lostJobs.check();
     return service;
   }
 
@@ -418,17 +422,6 @@ export class PandarusService {
   }
 
   // ---- recording results ------------------------------------------------------------------
-
-  /** Results of jobs that finished while the service was not listening (a restart). */
-  async #recordFinished(): Promise<void> {
-    for (const type of ['intersection', 'remaining', 'rasterstats']) {
-      for (let offset = 0; ; offset += 1000) {
-        const jobs = await this.#queue.list({ status: 'finished', type, limit: 1000, offset });
-        for (const job of jobs) this.#record(job);
-        if (jobs.length < 1000) break;
-      }
-    }
-  }
 
   /** Enters a finished job's result in the catalog; idempotent. */
   #record(job: Job): void {
