@@ -4,6 +4,7 @@ import gdal from 'gdal-async';
 import { JsonArraySplitter, JsonSplitError } from '@geoworks/json-split';
 import { DuplicateLabelError, MissingFieldError, NotAVectorDatasetError } from './errors.js';
 import {
+  isEmptyWithoutFields,
   toLabel,
   type FieldKind,
   type GeometryFamily,
@@ -56,9 +57,11 @@ export class GeoJsonSource implements VectorDataset {
   readonly fieldNames: readonly string[];
   readonly #features: CompactFeature[];
   readonly #kinds = new Map<string, FieldKind>();
+  /** Integer-looking fields with a number written as a real (`2.0`): GDAL makes them Real. */
+  readonly #writtenAsReals: ReadonlySet<string>;
   #family: GeometryFamily | null | undefined;
 
-  private constructor(path: string, features: CompactFeature[], crs: unknown) {
+  private constructor(path: string, features: CompactFeature[], crs: unknown, text: Buffer) {
     this.path = path;
     this.layerName = basename(path).replace(/\.[^.]+$/, '');
     this.#features = features;
@@ -71,6 +74,14 @@ export class GeoJsonSource implements VectorDataset {
     }
     this.fieldNames = [...names];
     this.srs = parseCrs(crs);
+    this.#writtenAsReals = new Set(
+      this.fieldNames.filter(
+        (name) =>
+          inferKind(features.map((feature) => feature.properties?.[name])) === 'int' &&
+          features.some((feature) => typeof feature.properties?.[name] === 'number') &&
+          writtenAsReal(text, name),
+      ),
+    );
   }
 
   /** Whether `openVector` should read this file here rather than through GDAL. */
@@ -109,10 +120,10 @@ export class GeoJsonSource implements VectorDataset {
     }
     const { document } = splitter.end();
     if (document?.['type'] === 'FeatureCollection' && Array.isArray(document['features'])) {
-      return new GeoJsonSource(path, features, document['crs']);
+      return new GeoJsonSource(path, features, document['crs'], bytes);
     }
     if (document?.['type'] === 'Feature') {
-      return new GeoJsonSource(path, [compact(document as GeoJsonFeature)], document['crs']);
+      return new GeoJsonSource(path, [compact(document as GeoJsonFeature)], document['crs'], bytes);
     }
     if (document === undefined) {
       // Not a whole JSON object: JSON.parse says what is wrong with it.
@@ -145,7 +156,7 @@ export class GeoJsonSource implements VectorDataset {
   }
 
   requireField(field: string): void {
-    if (!this.fieldNames.includes(field))
+    if (!this.fieldNames.includes(field) && !isEmptyWithoutFields(this))
       throw new MissingFieldError(this.path, field, this.fieldNames);
   }
 
@@ -154,6 +165,7 @@ export class GeoJsonSource implements VectorDataset {
     let kind = this.#kinds.get(field);
     if (kind === undefined) {
       kind = inferKind(this.#features.map((feature) => feature.properties?.[field]));
+      if (kind === 'int' && this.#writtenAsReals.has(field)) kind = 'float';
       this.#kinds.set(field, kind);
     }
     return kind;
@@ -259,6 +271,30 @@ function inferKind(values: unknown[]): FieldKind {
           : 'str';
   }
   return kind ?? 'str';
+}
+
+const COLON = 0x3a;
+const SPACES = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/**
+ * Whether some value of member `name` is a number written as a real (`2.0`, `1e3`), which GDAL
+ * types Real although JSON.parse gives an integer. A search of the text for `"name":`, so a
+ * member of that name outside the properties (a foreign member, a nested object) counts too:
+ * close enough for a question that only arises for integral values.
+ */
+function writtenAsReal(text: Buffer, name: string): boolean {
+  const needle = Buffer.from(JSON.stringify(name));
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+    let i = at + needle.length;
+    while (SPACES.has(text[i]!)) i++;
+    if (text[i] !== COLON) continue;
+    i++;
+    while (SPACES.has(text[i]!)) i++;
+    let end = i;
+    while (end < text.length && /[-+.\deE]/.test(String.fromCharCode(text[end]!))) end++;
+    if (end > i && /[.eE]/.test(text.toString('latin1', i, end))) return true;
+  }
+  return false;
 }
 
 function isEmpty(geometry: GeoJsonGeometry): boolean {

@@ -23,7 +23,14 @@ export {
   wgs84Srs,
   wgs84ToMollweide,
 } from './srs.js';
-export { familyOf, flatType, gdalPath, GdalVectorSource, openVector } from './vector.js';
+export {
+  familyOf,
+  flatType,
+  gdalPath,
+  GdalVectorSource,
+  isEmptyWithoutFields,
+  openVector,
+} from './vector.js';
 export { GeoJsonSource, geometryWkb } from './geojson.js';
 export type {
   FieldKind,

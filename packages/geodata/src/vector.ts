@@ -145,6 +145,7 @@ export class GdalVectorSource implements VectorDataset {
 
   fieldKind(field: string): FieldKind {
     this.requireField(field);
+    if (!this.fieldNames.includes(field)) return 'str'; // an empty layer without fields
     const definition = this.#layer.fields.get(field);
     switch (definition.type) {
       case gdal.OFTInteger:
@@ -169,7 +170,7 @@ export class GdalVectorSource implements VectorDataset {
   }
 
   requireField(field: string): void {
-    if (!this.fieldNames.includes(field))
+    if (!this.fieldNames.includes(field) && !isEmptyWithoutFields(this))
       throw new MissingFieldError(this.path, field, this.fieldNames);
   }
 
@@ -229,6 +230,18 @@ export class GdalVectorSource implements VectorDataset {
   close(): void {
     this.#dataset.close();
   }
+}
+
+/**
+ * A layer without features and without fields: an empty GeoJSON FeatureCollection, whose only
+ * schema would be its features. It has every field asked for, with no values, so an empty
+ * result stays usable (an intersection with no overlap, say) whatever the format.
+ */
+export function isEmptyWithoutFields(dataset: {
+  readonly featureCount: number;
+  readonly fieldNames: readonly string[];
+}): boolean {
+  return dataset.featureCount === 0 && dataset.fieldNames.length === 0;
 }
 
 export interface OpenVectorOptions {

@@ -24,6 +24,7 @@ const FIXTURES = [
   'outside.geojson',
   'big-grid.geojson',
   'gc.geojson',
+  'points.geojson',
 ];
 
 describe('the JavaScript GeoJSON reader agrees with GDAL', () => {
@@ -88,6 +89,58 @@ describe('the JavaScript GeoJSON reader agrees with GDAL', () => {
       expect(source.family).toBe('point');
       source.close();
     }
+  });
+
+  it('types numbers written as reals (2.0, 1e3) as real fields, as GDAL does', () => {
+    const path = join(dir, 'reals.geojson');
+    // JSON.parse reads `2.0` as 2: only the text tells a real field from an integer one.
+    writeFileSync(
+      path,
+      `{"type": "FeatureCollection", "features": [
+{"type": "Feature", "properties": {"count": 2.0, "exponent": 1e3, "id": 1, "plain": 7}, "geometry": {"type": "Point", "coordinates": [0.0, 0.0]}},
+{"type": "Feature", "properties": {"count" : 3, "exponent": 2, "id": 2, "plain": -8}, "geometry": {"type": "Point", "coordinates": [1.0, 1.0]}}
+]}`,
+    );
+    for (const reader of ['auto', 'gdal'] as const) {
+      const source = openVector(path, { reader });
+      expect(['count', 'exponent', 'id', 'plain'].map((field) => source.fieldKind(field))).toEqual([
+        'float',
+        'float',
+        'int',
+        'int',
+      ]);
+      expect(source.labels('count')).toEqual([2, 3]);
+      expect(source.labels('exponent')).toEqual([1000, 2]);
+      source.close();
+    }
+  });
+
+  it('takes an empty FeatureCollection (no features, so no fields) as having any field', () => {
+    const path = join(dir, 'empty.geojson');
+    writeFileSync(path, '{"type": "FeatureCollection", "features": []}');
+    for (const reader of ['auto', 'gdal'] as const) {
+      const source = openVector(path, { reader });
+      expect(source.featureCount).toBe(0);
+      expect(source.fieldNames).toEqual([]);
+      expect(() => source.requireField('name')).not.toThrow();
+      expect(source.fieldKind('name')).toBe('str');
+      expect(source.labels('name')).toEqual([]);
+      expect([...source.records(['id', 'measure'])]).toEqual([]);
+      expect([...source.featuresWkb('name')]).toEqual([]);
+      source.close();
+    }
+    // A layer with a schema still says which fields it lacks, features or not.
+    const gpkg = join(dir, 'empty.gpkg');
+    const dataset = gdal.open(gpkg, 'w', 'GPKG');
+    dataset.layers
+      .create('empty', null, gdal.wkbPolygon)
+      .fields.add(new gdal.FieldDefn('name', gdal.OFTString));
+    dataset.close();
+    const empty = openVector(gpkg);
+    expect(() => empty.requireField('nom')).toThrow(
+      'empty.gpkg has no field "nom"; its fields are: name',
+    );
+    empty.close();
   });
 
   it('refuses what is not GeoJSON, and duplicate labels', () => {
