@@ -1,11 +1,12 @@
 // A pandarus-remote service of its own for each test (its own data folder, real HTTP on
 // loopback), and requests whose every answer is checked for server paths.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { createLogger } from '@geoworks/service-kit';
+import { pandarusFixture } from '@geoworks/test-fixtures';
 import { start } from '../src/server.js';
 
 export type Server = Awaited<ReturnType<typeof start>>;
@@ -55,8 +56,17 @@ export async function startService(env: Record<string, string> = {}) {
     const form = new FormData();
     const all = { name, sha256: sha256(content), band: '', layer: '', field: 'name', ...fields };
     for (const [key, value] of Object.entries(all)) form.append(key, value);
-    form.append('file', new Blob([content]), name);
+    // The part's own file name is not what the service goes by (bw2regional sends `name`).
+    form.append('file', new Blob([content]), 'dataset');
     return call('/upload', { method: 'POST', body: form });
+  }
+
+  /** Uploads a pandarus fixture (field `name`), which must be taken; its hash and stored name. */
+  async function uploadFixture(fixture: string, name = fixture) {
+    const content = readFileSync(pandarusFixture(fixture));
+    const response = await upload(name, content);
+    expect(response.status).toBe(200);
+    return (await response.json()) as { filename: string; sha256: string };
   }
 
   const post = (path: string, fields: Record<string, string>) =>
@@ -89,5 +99,5 @@ export async function startService(env: Record<string, string> = {}) {
       intersections: [string, string][];
     };
 
-  return { server, root, dataDir, url, call, upload, post, poll, download, catalog };
+  return { server, root, dataDir, url, call, upload, uploadFixture, post, poll, download, catalog };
 }

@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readResultFile } from '@geoworks/geodata';
-import { pandarusFixture } from '@geoworks/test-fixtures';
 import { sha256, startService } from './helpers.js';
 
 type Rows<Row> = { data: Row[] };
@@ -12,11 +11,10 @@ describe('intersections that end finished in every export format', () => {
   for (const format of ['GeoJSON', 'GPKG']) {
     it(`counts points in polygons, with the derived intersections (${format})`, async () => {
       const service = await startService({ PANDARUS_EXPORT_FORMAT: format });
-      const points = readFileSync(pandarusFixture('points.geojson'));
-      const grid = readFileSync(pandarusFixture('grid.geojson'));
-      expect((await service.upload('points.geojson', points)).status).toBe(200);
-      expect((await service.upload('grid.geojson', grid)).status).toBe(200);
-      const pair = { first: sha256(points), second: sha256(grid) };
+      const pair = {
+        first: (await service.uploadFixture('points.geojson')).sha256,
+        second: (await service.uploadFixture('grid.geojson')).sha256,
+      };
       const started = await service.post('/calculate-intersection', pair);
       expect(started.status).toBe(200);
       expect(await service.poll(await started.text())).toEqual({ status: 'finished', error: null });
@@ -47,11 +45,10 @@ describe('intersections that end finished in every export format', () => {
 
     it(`gives an empty result when nothing overlaps (${format})`, async () => {
       const service = await startService({ PANDARUS_EXPORT_FORMAT: format });
-      const bigGrid = readFileSync(pandarusFixture('big-grid.geojson'));
-      const square = readFileSync(pandarusFixture('square.geojson'));
-      expect((await service.upload('big-grid.geojson', bigGrid)).status).toBe(200);
-      expect((await service.upload('square.geojson', square)).status).toBe(200);
-      const pair = { first: sha256(bigGrid), second: sha256(square) };
+      const pair = {
+        first: (await service.uploadFixture('big-grid.geojson')).sha256,
+        second: (await service.uploadFixture('square.geojson')).sha256,
+      };
       const started = await service.post('/calculate-intersection', pair);
       expect(await service.poll(await started.text())).toEqual({ status: 'finished', error: null });
 

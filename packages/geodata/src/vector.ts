@@ -1,13 +1,16 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import gdal from 'gdal-async';
-import { GeoJsonSource } from './geojson.js';
+import { checkGeoJsonGeometries, GeoJsonSource } from './geojson.js';
 import {
   DatasetNotFoundError,
   DuplicateLabelError,
+  MalformedGeometryError,
   MissingFieldError,
   NotAVectorDatasetError,
+  withoutPaths,
 } from './errors.js';
+import { wkbProblem } from './wkb.js';
 
 /** The kind of geometry a dataset holds, as pandarus distinguishes them. */
 export type GeometryFamily = 'polygon' | 'line' | 'point';
@@ -48,6 +51,13 @@ export interface VectorDataset {
    * kinds.
    */
   readonly family: GeometryFamily | null;
+  /**
+   * Throws a `MalformedGeometryError` naming the first feature whose geometry is malformed (a
+   * position without two numbers, a coordinate that is not finite, a line of one position, a
+   * ring of fewer than four or not closed), which the other methods skip or pass on as they
+   * are. Invalid but well-formed geometries (self-intersections) are fine: pandarus repairs them.
+   */
+  checkGeometries(): void;
   /** The pandarus (fiona) type name of a field. */
   fieldKind(field: string): FieldKind;
   requireField(field: string): void;
@@ -141,6 +151,19 @@ export class GdalVectorSource implements VectorDataset {
       found = family;
     }
     return found;
+  }
+
+  checkGeometries(): void {
+    // GDAL's GeoJSON driver drops a geometry it cannot parse without a word: read the text.
+    if (this.#dataset.driver.description === 'GeoJSON' && existsSync(this.path))
+      checkGeoJsonGeometries(this.path);
+    let index = 0;
+    for (const feature of this.#layer.features) {
+      const geometry = feature.getGeometry();
+      const problem = geometry === null || geometry.isEmpty() ? null : wkbProblem(geometry.toWKB());
+      if (problem !== null) throw new MalformedGeometryError(this.path, index, problem);
+      index++;
+    }
   }
 
   fieldKind(field: string): FieldKind {
@@ -294,7 +317,9 @@ export function toLabel(value: unknown): Label {
 }
 
 function cleanGdalMessage(error: unknown): string {
-  return String((error as Error).message ?? error)
-    .replace(/^Error:\s*/, '')
-    .trim();
+  return withoutPaths(
+    String((error as Error).message ?? error)
+      .replace(/^Error:\s*/, '')
+      .trim(),
+  );
 }

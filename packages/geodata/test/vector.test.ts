@@ -129,18 +129,6 @@ describe('the JavaScript GeoJSON reader agrees with GDAL', () => {
       expect([...source.featuresWkb('name')]).toEqual([]);
       source.close();
     }
-    // A layer with a schema still says which fields it lacks, features or not.
-    const gpkg = join(dir, 'empty.gpkg');
-    const dataset = gdal.open(gpkg, 'w', 'GPKG');
-    dataset.layers
-      .create('empty', null, gdal.wkbPolygon)
-      .fields.add(new gdal.FieldDefn('name', gdal.OFTString));
-    dataset.close();
-    const empty = openVector(gpkg);
-    expect(() => empty.requireField('nom')).toThrow(
-      'empty.gpkg has no field "nom"; its fields are: name',
-    );
-    empty.close();
   });
 
   it('refuses what is not GeoJSON, and duplicate labels', () => {
