@@ -1,4 +1,10 @@
-import { defineConfig, LOG_LEVEL_CONFIG, SMTP_CONFIG } from '@geoworks/service-kit';
+import {
+  defineConfig,
+  httpConfig,
+  uploadConfig,
+  LOG_LEVEL_CONFIG,
+  SMTP_CONFIG,
+} from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -75,5 +81,7 @@ export const configSchema = defineConfig({
     optional: true,
     description: 'Run jobs through Redis instead of the embedded queue',
   },
+  ...httpConfig('CALC_SERVER', { requestTimeout: '1h' }),
+  ...uploadConfig('CALC_SERVER'),
   ...LOG_LEVEL_CONFIG,
 });

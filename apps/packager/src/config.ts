@@ -1,4 +1,4 @@
-import { defineConfig, LOG_LEVEL_CONFIG, SMTP_CONFIG } from '@geoworks/service-kit';
+import { defineConfig, httpConfig, LOG_LEVEL_CONFIG, SMTP_CONFIG } from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -178,5 +178,6 @@ export const configSchema = defineConfig({
     optional: true,
     description: 'Run jobs through Redis (several machines sharing PACKAGER_STORE_DIR)',
   },
+  ...httpConfig('PACKAGER'),
   ...LOG_LEVEL_CONFIG,
 });

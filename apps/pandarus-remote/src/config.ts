@@ -1,4 +1,4 @@
-import { defineConfig, LOG_LEVEL_CONFIG } from '@geoworks/service-kit';
+import { defineConfig, httpConfig, uploadConfig, LOG_LEVEL_CONFIG } from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -73,5 +73,7 @@ export const configSchema = defineConfig({
     description:
       'Run jobs through Redis (workers on other machines) instead of the embedded SQLite queue',
   },
+  ...httpConfig('PANDARUS_REMOTE', { requestTimeout: '1h' }),
+  ...uploadConfig('PANDARUS_REMOTE'),
   ...LOG_LEVEL_CONFIG,
 });

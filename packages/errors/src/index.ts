@@ -9,6 +9,7 @@ export {
   NotAcceptableError,
   NotFoundError,
   NotImplementedError,
+  RequestTimeoutError,
   serializeError,
   TimeoutError,
   TooLargeError,

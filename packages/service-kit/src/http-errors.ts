@@ -11,6 +11,7 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   unauthorized: 401,
   forbidden: 403,
   'not-found': 404,
+  'request-timeout': 408,
   conflict: 409,
   'too-large': 413,
   'not-acceptable': 406,
@@ -156,6 +157,11 @@ export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler 
       next(error);
       return;
     }
+    // The client was too slow to send its request: do not wait for the rest of it.
+    if (view.status === 408) res.setHeader('Connection', 'close');
+    const retryAfter = view.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number' && Number.isInteger(retryAfter) && retryAfter > 0)
+      res.setHeader('Retry-After', String(retryAfter));
     res.status(view.status);
     send(res, format(options, error, req, view, log));
   };
