@@ -105,6 +105,29 @@ describe('names of uploads', () => {
 });
 
 describe('error answers name no file of the server', () => {
+  it('refuses with the status codes of pandarus_remote, every answer checked', async () => {
+    const service = await startService({ PANDARUS_MAX_UPLOAD: '2KB' });
+    const grid = await service.uploadFixture('grid.geojson');
+    const square = readFileSync(pandarusFixture('square.geojson'));
+    const refusals: [Promise<Response>, number][] = [
+      [service.upload('grid.geojson', readFileSync(pandarusFixture('grid.geojson'))), 409],
+      [service.upload('square.geojson', square, { sha256: '0'.repeat(64) }), 406],
+      [service.upload('square.geojson', square, { band: 'x' }), 400],
+      [service.upload('big.geojson', Buffer.alloc(4096, 32)), 413],
+      [service.post('/calculate-intersection', { first: grid.sha256 }), 400],
+      [service.post('/calculate-intersection', { first: grid.sha256, second: grid.sha256 }), 406],
+      [
+        service.post('/calculate-intersection', { first: grid.sha256, second: 'f'.repeat(64) }),
+        404,
+      ],
+      [service.post('/calculate-remaining', { first: grid.sha256, second: grid.sha256 }), 404],
+      [service.post('/intersection-file', { first: grid.sha256, second: grid.sha256 }), 404],
+      [service.call('/status/no-such-job'), 404],
+      [service.call('/no-such-route'), 404],
+    ];
+    for (const [answer, status] of refusals) expect((await answer).status).toBe(status);
+  });
+
   it('says why a file is not a dataset without the path GDAL gives', async () => {
     const service = await startService();
     const response = await service.upload(
