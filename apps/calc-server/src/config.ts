@@ -1,4 +1,10 @@
-import { defineConfig, LOG_LEVEL_CONFIG, SMTP_CONFIG } from '@geoworks/service-kit';
+import {
+  defineConfig,
+  httpConfig,
+  uploadConfig,
+  LOG_LEVEL_CONFIG,
+  SMTP_CONFIG,
+} from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -124,5 +130,7 @@ export const configSchema = defineConfig({
     description:
       'How often running jobs are checked against the queue: a job Redis lost (restarted without its data) fails at the next check',
   },
+  ...httpConfig('CALC_SERVER', { requestTimeout: '1h' }),
+  ...uploadConfig('CALC_SERVER'),
   ...LOG_LEVEL_CONFIG,
 });

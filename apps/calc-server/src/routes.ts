@@ -49,6 +49,11 @@ const QUEUE_UNAVAILABLE = {
   '503': jsonResponse('The job queue is unavailable (Redis down); retry after Retry-After'),
 };
 
+/** Routes that receive uploads cut the ones that come slower than the minimum rate. */
+const SLOW_UPLOAD = {
+  '408': jsonResponse('The upload came slower than the minimum rate, and was cut'),
+};
+
 /** Write routes do not exist in READ_ONLY mode. */
 const READ_ONLY = { '404': jsonResponse('Not available in READ_ONLY mode') };
 
@@ -406,6 +411,7 @@ export function calcRoutes(options: RouteOptions): Api {
     },
     responses: {
       '200': jsonResponse('{"status": "created", "job_id": N}'),
+      ...SLOW_UPLOAD,
       ...READ_ONLY,
       '500': jsonResponse('{"traceback": [...], "job_id": N}'),
       ...QUEUE_UNAVAILABLE,
@@ -459,6 +465,7 @@ export function calcRoutes(options: RouteOptions): Api {
     responses: {
       '200': jsonResponse('{valid, error_msg, error_line}'),
       '400': textResponse('Missing archive file'),
+      ...SLOW_UPLOAD,
       ...READ_ONLY,
     },
     handler: [

@@ -7,6 +7,7 @@ import {
   createLogger,
   loadConfig,
   mailTransportOptions,
+  httpLimits,
   serveApp,
   withServiceDataDir,
   type Logger,
@@ -66,7 +67,7 @@ export async function start(
     logger,
     port: config.port,
     host: config.host,
-    requestTimeoutMs: 0,
+    limits: httpLimits(config),
     corsOrigins: ['*'],
     handlers: [
       resolveActor(auth, config.lockdown),

@@ -1,4 +1,4 @@
-import { defineConfig, LOG_LEVEL_CONFIG } from '@geoworks/service-kit';
+import { defineConfig, httpConfig, LOG_LEVEL_CONFIG } from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -35,5 +35,6 @@ export const configSchema = defineConfig({
     default: ['*'],
     description: 'Origins whose pages may call the API (the Carbon Data Explorer client)',
   },
+  ...httpConfig('FLUX_SERVER'),
   ...LOG_LEVEL_CONFIG,
 });

@@ -2,6 +2,7 @@ import { databasePath, FluxApi, FluxStore } from '@geoworks/flux-loader';
 import {
   createLogger,
   loadConfig,
+  httpLimits,
   serveApp,
   type Logger,
   type ServerHandle,
@@ -29,6 +30,7 @@ export async function start(
     logger,
     port: config.port,
     host: config.host,
+    limits: httpLimits(config),
     corsOrigins: config.corsOrigins,
     handlers: [fluxRoutes(new FluxApi(store)).router],
     formatError,

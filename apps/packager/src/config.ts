@@ -1,4 +1,4 @@
-import { defineConfig, LOG_LEVEL_CONFIG, SMTP_CONFIG } from '@geoworks/service-kit';
+import { defineConfig, httpConfig, LOG_LEVEL_CONFIG, SMTP_CONFIG } from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -219,5 +219,6 @@ export const configSchema = defineConfig({
     description:
       'How often accepted requests are checked against the queue: one Redis lost (restarted without its data) is logged as an error at the next check',
   },
+  ...httpConfig('PACKAGER'),
   ...LOG_LEVEL_CONFIG,
 });

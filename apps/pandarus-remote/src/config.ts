@@ -1,4 +1,4 @@
-import { defineConfig, LOG_LEVEL_CONFIG } from '@geoworks/service-kit';
+import { defineConfig, httpConfig, uploadConfig, LOG_LEVEL_CONFIG } from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -82,5 +82,7 @@ export const configSchema = defineConfig({
     description:
       'How often queued and running jobs are checked against the queue: a job Redis lost (restarted without its data) fails at the next check',
   },
+  ...httpConfig('PANDARUS_REMOTE', { requestTimeout: '1h' }),
+  ...uploadConfig('PANDARUS_REMOTE'),
   ...LOG_LEVEL_CONFIG,
 });

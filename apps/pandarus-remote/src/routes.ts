@@ -137,6 +137,7 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
       '400': textResponse('A form field is missing'),
       '406': textResponse('The hash does not match, or the file is not a usable dataset'),
       '409': textResponse('A dataset with this hash already exists'),
+      '408': textResponse('The upload came slower than the minimum rate, and was cut'),
       '413': textResponse('The file is over the size limit'),
       '503': QUEUE_UNAVAILABLE,
     },

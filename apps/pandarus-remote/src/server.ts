@@ -2,6 +2,7 @@ import { PandarusService } from '@geoworks/pandarus-service';
 import {
   createLogger,
   loadConfig,
+  httpLimits,
   serveApp,
   withServiceDataDir,
   type Logger,
@@ -51,7 +52,7 @@ export async function start(
     logger,
     port: config.port,
     host: config.host,
-    requestTimeoutMs: 0,
+    limits: httpLimits(config),
     handlers: [pandarusRoutes(service, { maxUploadBytes: config.maxUpload }).router],
     // Plain-text errors, as the Flask original answers (clients look at the status code only).
     formatError: (_error, _status, _req, view) => ({

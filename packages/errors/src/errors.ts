@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'not-acceptable'
   | 'not-implemented'
   | 'aborted'
+  | 'request-timeout'
   | 'timeout'
   | 'upstream'
   | 'unavailable'
@@ -115,6 +116,16 @@ export class NotImplementedError extends GeoworksError {
 export class AbortedError extends GeoworksError {
   constructor(message = 'The operation was aborted', options: GeoworksErrorOptions = {}) {
     super('aborted', message, options);
+  }
+}
+
+/**
+ * The client did not send its request in time (a body trickling in below the minimum rate):
+ * HTTP 408, and the connection is closed. `TimeoutError` is for what this side waited on.
+ */
+export class RequestTimeoutError extends GeoworksError {
+  constructor(message: string, options: GeoworksErrorOptions = {}) {
+    super('request-timeout', message, options);
   }
 }
 
@@ -247,6 +258,7 @@ const classForKind: Partial<Record<ErrorKind, typeof GeoworksError | typeof Inva
   'not-acceptable': NotAcceptableError,
   'not-implemented': NotImplementedError,
   aborted: AbortedError,
+  'request-timeout': RequestTimeoutError,
   timeout: TimeoutError,
   upstream: UpstreamError,
   unavailable: UnavailableError,

@@ -10,6 +10,7 @@ export {
   NotFoundError,
   NotImplementedError,
   RateLimitedError,
+  RequestTimeoutError,
   serializeError,
   TimeoutError,
   TooLargeError,

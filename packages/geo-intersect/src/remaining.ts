@@ -2,6 +2,7 @@ import { basename, join, resolve } from 'node:path';
 import gdal from 'gdal-async';
 import { InvalidInputError } from '@geoworks/errors';
 import {
+  isEmptyWithoutFields,
   measure,
   openVector,
   sha256File,
@@ -28,12 +29,18 @@ export interface RemainingResult {
   metadata: Record<string, unknown>;
 }
 
-/** Checks that a vector file is an intersection output: pandarus's exact schema. */
+/**
+ * Checks that a vector file is an intersection output: pandarus's exact schema. An empty one
+ * without fields is too: a GeoJSON intersection with no overlap has no feature to show its
+ * schema by.
+ */
 export function checkIntersectionSchema(dataset: {
   path: string;
+  featureCount: number;
   fieldNames: readonly string[];
   fieldKind(field: string): string;
 }): void {
+  if (isEmptyWithoutFields(dataset)) return;
   const names = [...dataset.fieldNames].sort();
   const expected = [...INTERSECTION_FIELDS].sort();
   if (names.length !== expected.length || names.some((name, i) => name !== expected[i])) {

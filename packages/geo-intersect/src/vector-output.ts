@@ -88,7 +88,7 @@ class GeoJsonWriter implements IntersectionVectorWriter {
     measure: number,
     geometryInput: Buffer | string,
   ): void {
-    const properties = JSON.stringify({ id, from_label: fromLabel, to_label: toLabel, measure });
+    const properties = `${JSON.stringify({ id, from_label: fromLabel, to_label: toLabel }).slice(0, -1)},"measure":${realText(measure)}}`;
     const geometry =
       typeof geometryInput === 'string' ? geometryInput : wkbToGeoJson(geometryInput);
     this.#buffer += `${this.#first ? '' : ',\n'}{"type": "Feature", "properties": ${properties}, "geometry": ${geometry}}`;
@@ -119,6 +119,15 @@ class GeoJsonWriter implements IntersectionVectorWriter {
     this.#closed = true;
     closeSync(this.#fd);
   }
+}
+
+/**
+ * A measure as a JSON real: pandarus's schema says "float", and GDAL (so fiona) types a GeoJSON
+ * field from how its numbers are written, so a point count of 2 must read `2.0`.
+ */
+function realText(value: number): string {
+  const text = JSON.stringify(value); // NaN and infinities become null, as before
+  return /^-?\d+$/.test(text) ? `${text}.0` : text;
 }
 
 /** Other formats (GeoPackage) through GDAL. */

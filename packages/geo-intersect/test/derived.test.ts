@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import gdal from 'gdal-async';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readResultFile, sha256File } from '@geoworks/geodata';
 import { pandarusFixture } from '@geoworks/test-fixtures';
@@ -86,6 +87,81 @@ describe('grid x square and the intersections derived from it', () => {
       "Can't find the metadata file of lonely.geojson",
     );
   });
+});
+
+/** The area of a 1 x 1 degree cell from latitude `south` on the sphere of radius 6378137. */
+const cellArea = (south: number) =>
+  6378137 ** 2 *
+  (Math.PI / 180) *
+  (Math.sin(((south + 1) * Math.PI) / 180) - Math.sin((south * Math.PI) / 180));
+
+describe('the derived steps take every intersection output, in every format', () => {
+  for (const format of ['GeoJSON', 'GPKG'] as const) {
+    it(`point counts (${format}): a real "measure", derived intersections and remaining`, async () => {
+      const points = pandarusFixture('points.geojson');
+      const out = outDir();
+      const grid = { path: pandarusFixture('grid.geojson'), field: 'name' };
+      const result = await intersect({ path: points, field: 'id' }, grid, {
+        outDir: out,
+        cpus: 0,
+        format,
+      });
+      // What GDAL (and so fiona, for pandarus) reads: pandarus's schema, measure a real.
+      const written = gdal.open(result.vectorPath);
+      expect(written.layers.get(0).fields.get('measure').type).toBe(gdal.OFTReal);
+      written.close();
+      const derived = await intersectionsFromIntersection(result.vectorPath, {
+        metadataPath: result.dataPath,
+        outDir: out,
+      });
+      const first = await readResultFile<Data<[number, number, number]>>(derived.firstPath);
+      expect(first.data).toEqual([
+        [0, 1, 2],
+        [1, 1, 1],
+        [2, 2, 1],
+      ]);
+      const second = await readResultFile<Data<[number, string, number]>>(derived.secondPath);
+      expect(second.data).toEqual([
+        [0, 'grid cell 0', 2],
+        [1, 'grid cell 2', 1],
+        [2, 'grid cell 3', 1],
+      ]);
+      // Every point of both features lies in some cell: nothing remains.
+      const remaining = await calculateRemaining({ path: points, field: 'id' }, result.vectorPath, {
+        outDir: out,
+      });
+      expect((await readResultFile<Data<[number, number]>>(remaining.path)).data).toEqual([
+        [1, 0],
+        [2, 0],
+      ]);
+    });
+
+    it(`no overlap (${format}): empty derived intersections, whole remaining areas`, async () => {
+      const out = outDir();
+      const bigGrid = { path: pandarusFixture('big-grid.geojson'), field: 'name' };
+      const result = await intersect(
+        bigGrid,
+        { path: pandarusFixture('square.geojson'), field: 'name' },
+        { outDir: out, cpus: 0, format },
+      );
+      expect(result.count).toBe(0);
+      const derived = await intersectionsFromIntersection(result.vectorPath, {
+        metadataPath: result.dataPath,
+        outDir: out,
+      });
+      expect((await readResultFile<Data<unknown[]>>(derived.firstPath)).data).toEqual([]);
+      expect((await readResultFile<Data<unknown[]>>(derived.secondPath)).data).toEqual([]);
+      const remaining = await calculateRemaining(bigGrid, result.vectorPath, { outDir: out });
+      const file = await readResultFile<Data<[string, number]>>(remaining.path);
+      expect(file.data.map(([label]) => label)).toEqual(Object.keys(GRID_X_SQUARE));
+      // big-grid's cells span latitudes 7-8 and 8-9; straight edges in Mollweide differ from
+      // the sphere's parallels by far less than 1e-4.
+      const south = [7, 8, 7, 8];
+      file.data.forEach(([, area], i) =>
+        expect(relative(area, cellArea(south[i]!))).toBeLessThan(1e-4),
+      );
+    });
+  }
 });
 
 describe('calculateRemaining', () => {

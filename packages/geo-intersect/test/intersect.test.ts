@@ -150,32 +150,7 @@ describe('intersect', () => {
         ],
       }),
     );
-    const points = join(dir, 'points.geojson');
-    writeFileSync(
-      points,
-      JSON.stringify({
-        type: 'FeatureCollection',
-        features: [
-          {
-            type: 'Feature',
-            properties: { id: 1 },
-            geometry: {
-              type: 'MultiPoint',
-              coordinates: [
-                [0.25, 0.25],
-                [0.75, 0.75],
-                [1.5, 0.5],
-              ],
-            },
-          },
-          {
-            type: 'Feature',
-            properties: { id: 2 },
-            geometry: { type: 'Point', coordinates: [1.5, 1.5] },
-          },
-        ],
-      }),
-    );
+    const points = pandarusFixture('points.geojson');
     const grid = { path: pandarusFixture('grid.geojson'), field: 'name' };
     const lineResult = await readResultFile<Data>(
       (await intersect({ path: lines, field: 'id' }, grid, { outDir: outDir(), cpus: 0 })).dataPath,

@@ -42,6 +42,20 @@ export class DuplicateLabelError extends InvalidInputError {
   }
 }
 
+/**
+ * A feature's geometry is not well formed (a position without two numbers, a ring of fewer
+ * than four positions or not closed, a coordinate that is not a finite number): not a geometry
+ * a repair could make sense of, unlike a self-intersecting polygon.
+ */
+export class MalformedGeometryError extends InvalidInputError {
+  constructor(path: string, feature: number, problem: string) {
+    super(`${baseName(path)}: feature ${feature} has a malformed geometry: ${problem}`, {
+      code: 'MALFORMED_GEOMETRY',
+      details: { feature, problem },
+    });
+  }
+}
+
 /** The geometries are of a kind the operation does not accept. */
 export class GeometryTypeError extends InvalidInputError {
   constructor(message: string) {
@@ -56,4 +70,14 @@ export function baseName(path: string): string {
       .split(/[\\/]/)
       .pop() ?? path
   );
+}
+
+/**
+ * `text` with every absolute path in it cut to its last segment (`/srv/data/uploads/x.gpkg`
+ * becomes `x.gpkg`): messages reach clients, GDAL's and Node's name the files they opened, and
+ * a server's folders are nobody else's business. A path must start the text or follow a space,
+ * quote, bracket or `=`, so URLs and relative paths are left as they are.
+ */
+export function withoutPaths(text: string): string {
+  return text.replace(/(?<=^|[\s'"`(=[])(?:\/[^\s'"`/]+)+\/([^\s'"`/]+)/g, '$1');
 }

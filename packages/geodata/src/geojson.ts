@@ -1,9 +1,15 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import gdal from 'gdal-async';
 import { JsonArraySplitter, JsonSplitError } from '@geoworks/json-split';
-import { DuplicateLabelError, MissingFieldError, NotAVectorDatasetError } from './errors.js';
 import {
+  DuplicateLabelError,
+  MalformedGeometryError,
+  MissingFieldError,
+  NotAVectorDatasetError,
+} from './errors.js';
+import {
+  isEmptyWithoutFields,
   toLabel,
   type FieldKind,
   type GeometryFamily,
@@ -12,6 +18,7 @@ import {
   type VectorFeature,
   type VectorFeatureWkb,
 } from './vector.js';
+import { wkbProblem } from './wkb.js';
 
 /** GeoJSON files up to this size are parsed in JavaScript; larger ones go to GDAL (streaming). */
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -37,6 +44,8 @@ interface CompactFeature {
   type: string | null;
   /** Null for no, an empty or a malformed geometry (GDAL drops those too). */
   wkb: Buffer | null;
+  /** Why a geometry could not be made WKB at all (checkGeometries reports it). */
+  problem: string | null;
 }
 
 /**
@@ -56,9 +65,11 @@ export class GeoJsonSource implements VectorDataset {
   readonly fieldNames: readonly string[];
   readonly #features: CompactFeature[];
   readonly #kinds = new Map<string, FieldKind>();
+  /** Integer-looking fields with a number written as a real (`2.0`): GDAL makes them Real. */
+  readonly #writtenAsReals: ReadonlySet<string>;
   #family: GeometryFamily | null | undefined;
 
-  private constructor(path: string, features: CompactFeature[], crs: unknown) {
+  private constructor(path: string, features: CompactFeature[], crs: unknown, text: Buffer) {
     this.path = path;
     this.layerName = basename(path).replace(/\.[^.]+$/, '');
     this.#features = features;
@@ -71,6 +82,14 @@ export class GeoJsonSource implements VectorDataset {
     }
     this.fieldNames = [...names];
     this.srs = parseCrs(crs);
+    this.#writtenAsReals = new Set(
+      this.fieldNames.filter(
+        (name) =>
+          inferKind(features.map((feature) => feature.properties?.[name])) === 'int' &&
+          features.some((feature) => typeof feature.properties?.[name] === 'number') &&
+          writtenAsReal(text, name),
+      ),
+    );
   }
 
   /** Whether `openVector` should read this file here rather than through GDAL. */
@@ -86,40 +105,26 @@ export class GeoJsonSource implements VectorDataset {
   }
 
   static open(path: string): VectorDataset {
-    const invalid = (error: unknown) =>
-      new NotAVectorDatasetError(path, `not valid JSON (${(error as Error).message})`);
-    const file = readFileSync(path);
-    // A UTF-8 byte order mark (some Windows tools write one) is not JSON: GDAL skips it too.
-    const bytes =
-      file[0] === 0xef && file[1] === 0xbb && file[2] === 0xbf ? file.subarray(3) : file;
+    const bytes = withoutBom(readFileSync(path));
     // The features are split out 64 KiB at a time and each run parsed, kept as properties
     // and WKB, and dropped young: no tree of the whole file.
-    const splitter = new JsonArraySplitter({ path: ['features'] });
     const features: CompactFeature[] = [];
-    try {
-      for (let at = 0; at < bytes.length; at += SPLIT_CHUNK_BYTES) {
-        for (const feature of splitter.push(bytes.subarray(at, at + SPLIT_CHUNK_BYTES)))
-          features.push(compact(feature as GeoJsonFeature));
-      }
-    } catch (error) {
-      if (!(error instanceof JsonSplitError)) throw error;
-      throw error.problem === 'not-json'
-        ? invalid(error.cause)
-        : new NotAVectorDatasetError(path, error.message);
-    }
-    const { document } = splitter.end();
+    const split = splitFeatures(path, slices(bytes));
+    let step = split.next();
+    for (; step.done !== true; step = split.next()) features.push(compact(step.value));
+    const document = step.value;
     if (document?.['type'] === 'FeatureCollection' && Array.isArray(document['features'])) {
-      return new GeoJsonSource(path, features, document['crs']);
+      return new GeoJsonSource(path, features, document['crs'], bytes);
     }
     if (document?.['type'] === 'Feature') {
-      return new GeoJsonSource(path, [compact(document as GeoJsonFeature)], document['crs']);
+      return new GeoJsonSource(path, [compact(document as GeoJsonFeature)], document['crs'], bytes);
     }
     if (document === undefined) {
       // Not a whole JSON object: JSON.parse says what is wrong with it.
       try {
         JSON.parse(bytes.toString('utf8'));
       } catch (error) {
-        throw invalid(error);
+        throw notJson(path, error);
       }
     }
     throw new NotAVectorDatasetError(
@@ -144,8 +149,15 @@ export class GeoJsonSource implements VectorDataset {
     return found;
   }
 
+  checkGeometries(): void {
+    this.#features.forEach((feature, index) => {
+      const problem = feature.problem ?? (feature.wkb === null ? null : wkbProblem(feature.wkb));
+      if (problem !== null) throw new MalformedGeometryError(this.path, index, problem);
+    });
+  }
+
   requireField(field: string): void {
-    if (!this.fieldNames.includes(field))
+    if (!this.fieldNames.includes(field) && !isEmptyWithoutFields(this))
       throw new MissingFieldError(this.path, field, this.fieldNames);
   }
 
@@ -154,6 +166,7 @@ export class GeoJsonSource implements VectorDataset {
     let kind = this.#kinds.get(field);
     if (kind === undefined) {
       kind = inferKind(this.#features.map((feature) => feature.properties?.[field]));
+      if (kind === 'int' && this.#writtenAsReals.has(field)) kind = 'float';
       this.#kinds.set(field, kind);
     }
     return kind;
@@ -261,10 +274,102 @@ function inferKind(values: unknown[]): FieldKind {
   return kind ?? 'str';
 }
 
+const COLON = 0x3a;
+const SPACES = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/**
+ * Whether some value of member `name` is a number written as a real (`2.0`, `1e3`), which GDAL
+ * types Real although JSON.parse gives an integer. A search of the text for `"name":`, so a
+ * member of that name outside the properties (a foreign member, a nested object) counts too:
+ * close enough for a question that only arises for integral values.
+ */
+function writtenAsReal(text: Buffer, name: string): boolean {
+  const needle = Buffer.from(JSON.stringify(name));
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+    let i = at + needle.length;
+    while (SPACES.has(text[i]!)) i++;
+    if (text[i] !== COLON) continue;
+    i++;
+    while (SPACES.has(text[i]!)) i++;
+    let end = i;
+    while (end < text.length && /[-+.\deE]/.test(String.fromCharCode(text[end]!))) end++;
+    if (end > i && /[.eE]/.test(text.toString('latin1', i, end))) return true;
+  }
+  return false;
+}
+
+function withoutBom(file: Buffer): Buffer {
+  // A UTF-8 byte order mark (some Windows tools write one) is not JSON: GDAL skips it too.
+  return file[0] === 0xef && file[1] === 0xbb && file[2] === 0xbf ? file.subarray(3) : file;
+}
+
+function* slices(bytes: Buffer): Generator<Buffer> {
+  for (let at = 0; at < bytes.length; at += SPLIT_CHUNK_BYTES)
+    yield bytes.subarray(at, at + SPLIT_CHUNK_BYTES);
+}
+
+/** A file's bytes a chunk at a time, each chunk its own buffer (the splitter keeps tails). */
+function* fileChunks(path: string): Generator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    for (let first = true; ; first = false) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const length = readSync(fd, chunk, 0, chunk.length, null);
+      if (length === 0) return;
+      yield first ? withoutBom(chunk.subarray(0, length)) : chunk.subarray(0, length);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function notJson(path: string, error: unknown): NotAVectorDatasetError {
+  return new NotAVectorDatasetError(path, `not valid JSON (${(error as Error).message})`);
+}
+
+/**
+ * The features of a GeoJSON text given in chunks, each parsed on its own; returns the rest of
+ * the document, parsed (undefined when it is not a whole JSON object).
+ */
+function* splitFeatures(
+  path: string,
+  chunks: Iterable<Buffer>,
+): Generator<GeoJsonFeature, Record<string, unknown> | undefined> {
+  const splitter = new JsonArraySplitter({ path: ['features'] });
+  try {
+    for (const chunk of chunks)
+      for (const feature of splitter.push(chunk)) yield feature as GeoJsonFeature;
+  } catch (error) {
+    if (!(error instanceof JsonSplitError)) throw error;
+    throw error.problem === 'not-json'
+      ? notJson(path, error.cause)
+      : new NotAVectorDatasetError(path, error.message);
+  }
+  return splitter.end().document;
+}
+
+/**
+ * Throws a MalformedGeometryError for the first feature of a GeoJSON file whose geometry is
+ * malformed, reading the text a chunk at a time. For files GDAL reads: its driver drops a
+ * geometry it cannot parse without a word, so only the text shows it.
+ */
+export function checkGeoJsonGeometries(path: string): void {
+  let index = 0;
+  const check = (feature: GeoJsonFeature) => {
+    const { wkb, problem } = convertGeometry(feature?.geometry);
+    const found = problem ?? (wkb === null ? null : wkbProblem(wkb));
+    if (found !== null) throw new MalformedGeometryError(path, index, found);
+    index++;
+  };
+  const split = splitFeatures(path, fileChunks(path));
+  let step = split.next();
+  for (; step.done !== true; step = split.next()) check(step.value);
+  if (step.value?.['type'] === 'Feature') check(step.value as GeoJsonFeature);
+}
+
 function isEmpty(geometry: GeoJsonGeometry): boolean {
-  if (geometry.type === 'GeometryCollection')
-    return !Array.isArray(geometry.geometries) || geometry.geometries.length === 0;
-  return !Array.isArray(geometry.coordinates) || geometry.coordinates.length === 0;
+  const parts = geometry.type === 'GeometryCollection' ? geometry.geometries : geometry.coordinates;
+  return Array.isArray(parts) && parts.length === 0;
 }
 
 function compact(feature: GeoJsonFeature): CompactFeature {
@@ -277,7 +382,7 @@ function compact(feature: GeoJsonFeature): CompactFeature {
   return {
     properties,
     type: present ? String(geometry.type) : null,
-    wkb: geometryWkb(geometry),
+    ...convertGeometry(geometry),
   };
 }
 
@@ -295,23 +400,38 @@ const TYPE_CODE: Record<string, number> = {
 
 /** WKB of a GeoJSON geometry; null for no or an empty geometry, or one that is malformed. */
 export function geometryWkb(geometry: GeoJsonGeometry | null | undefined): Buffer | null {
-  if (geometry === null || geometry === undefined || isEmpty(geometry)) return null;
+  return convertGeometry(geometry).wkb;
+}
+
+/** WKB of a geometry, or why it cannot be made (GDAL drops such geometries, and so do we). */
+function convertGeometry(geometry: GeoJsonGeometry | null | undefined): {
+  wkb: Buffer | null;
+  problem: string | null;
+} {
+  if (geometry === null || geometry === undefined || isEmpty(geometry))
+    return { wkb: null, problem: null };
   try {
     const size = wkbSize(geometry);
     const buffer = Buffer.allocUnsafe(size);
     const end = writeGeometry(buffer, 0, geometry);
-    if (end !== size) throw new Error('size mismatch');
-    return buffer;
-  } catch {
-    return null; // GDAL drops malformed geometries the same way
+    if (end !== size) throw new Error('the geometry changed while it was written');
+    return { wkb: buffer, problem: null };
+  } catch (error) {
+    return { wkb: null, problem: (error as Error).message };
   }
 }
 
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+}
+
 function positions(value: unknown, depth: number): unknown[] {
-  if (!Array.isArray(value)) throw new Error('malformed coordinates');
+  if (!Array.isArray(value)) throw new Error(`coordinates must be arrays, not ${shown(value)}`);
   if (depth === 0) {
-    if (value.length < 2 || typeof value[0] !== 'number' || typeof value[1] !== 'number')
-      throw new Error('malformed position');
+    if (value.length < 2 || value.some((coordinate) => typeof coordinate !== 'number'))
+      throw new Error(`a position must hold two or more numbers, not ${shown(value)}`);
+    if (!value.every(Number.isFinite)) throw new Error('a coordinate is not a finite number');
   }
   return value;
 }
@@ -360,7 +480,7 @@ function wkbSize(geometry: GeoJsonGeometry): number {
         )
       );
     default:
-      throw new Error(`unknown geometry type ${type}`);
+      throw new Error(`unknown geometry type ${shown(geometry.type)}`);
   }
 }
 

@@ -5,13 +5,22 @@ export {
   DatasetNotFoundError,
   DuplicateLabelError,
   GeometryTypeError,
+  MalformedGeometryError,
   MissingFieldError,
   NotAVectorDatasetError,
+  withoutPaths,
 } from './errors.js';
 export { sha256File } from './hash.js';
 export { measure, measureWkb } from './measure.js';
 export { mollweideArea, mollweideLength, projectMollweide, ringArea } from './mollweide.js';
-export { asMultiPolygonWkb, multiPolygonWkb, positionsText, readWkb, wkbToGeoJson } from './wkb.js';
+export {
+  asMultiPolygonWkb,
+  multiPolygonWkb,
+  positionsText,
+  readWkb,
+  wkbProblem,
+  wkbToGeoJson,
+} from './wkb.js';
 export type { WkbShapes } from './wkb.js';
 export { readResultFile, timestamp, writeResultFile } from './result-file.js';
 export type { DatasetMetadata, WriteResultOptions } from './result-file.js';
@@ -23,7 +32,14 @@ export {
   wgs84Srs,
   wgs84ToMollweide,
 } from './srs.js';
-export { familyOf, flatType, gdalPath, GdalVectorSource, openVector } from './vector.js';
+export {
+  familyOf,
+  flatType,
+  gdalPath,
+  GdalVectorSource,
+  isEmptyWithoutFields,
+  openVector,
+} from './vector.js';
 export { GeoJsonSource, geometryWkb } from './geojson.js';
 export type {
   FieldKind,

@@ -1,13 +1,16 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import gdal from 'gdal-async';
-import { GeoJsonSource } from './geojson.js';
+import { checkGeoJsonGeometries, GeoJsonSource } from './geojson.js';
 import {
   DatasetNotFoundError,
   DuplicateLabelError,
+  MalformedGeometryError,
   MissingFieldError,
   NotAVectorDatasetError,
+  withoutPaths,
 } from './errors.js';
+import { wkbProblem } from './wkb.js';
 
 /** The kind of geometry a dataset holds, as pandarus distinguishes them. */
 export type GeometryFamily = 'polygon' | 'line' | 'point';
@@ -48,6 +51,13 @@ export interface VectorDataset {
    * kinds.
    */
   readonly family: GeometryFamily | null;
+  /**
+   * Throws a `MalformedGeometryError` naming the first feature whose geometry is malformed (a
+   * position without two numbers, a coordinate that is not finite, a line of one position, a
+   * ring of fewer than four or not closed), which the other methods skip or pass on as they
+   * are. Invalid but well-formed geometries (self-intersections) are fine: pandarus repairs them.
+   */
+  checkGeometries(): void;
   /** The pandarus (fiona) type name of a field. */
   fieldKind(field: string): FieldKind;
   requireField(field: string): void;
@@ -143,8 +153,22 @@ export class GdalVectorSource implements VectorDataset {
     return found;
   }
 
+  checkGeometries(): void {
+    // GDAL's GeoJSON driver drops a geometry it cannot parse without a word: read the text.
+    if (this.#dataset.driver.description === 'GeoJSON' && existsSync(this.path))
+      checkGeoJsonGeometries(this.path);
+    let index = 0;
+    for (const feature of this.#layer.features) {
+      const geometry = feature.getGeometry();
+      const problem = geometry === null || geometry.isEmpty() ? null : wkbProblem(geometry.toWKB());
+      if (problem !== null) throw new MalformedGeometryError(this.path, index, problem);
+      index++;
+    }
+  }
+
   fieldKind(field: string): FieldKind {
     this.requireField(field);
+    if (!this.fieldNames.includes(field)) return 'str'; // an empty layer without fields
     const definition = this.#layer.fields.get(field);
     switch (definition.type) {
       case gdal.OFTInteger:
@@ -169,7 +193,7 @@ export class GdalVectorSource implements VectorDataset {
   }
 
   requireField(field: string): void {
-    if (!this.fieldNames.includes(field))
+    if (!this.fieldNames.includes(field) && !isEmptyWithoutFields(this))
       throw new MissingFieldError(this.path, field, this.fieldNames);
   }
 
@@ -231,6 +255,18 @@ export class GdalVectorSource implements VectorDataset {
   }
 }
 
+/**
+ * A layer without features and without fields: an empty GeoJSON FeatureCollection, whose only
+ * schema would be its features. It has every field asked for, with no values, so an empty
+ * result stays usable (an intersection with no overlap, say) whatever the format.
+ */
+export function isEmptyWithoutFields(dataset: {
+  readonly featureCount: number;
+  readonly fieldNames: readonly string[];
+}): boolean {
+  return dataset.featureCount === 0 && dataset.fieldNames.length === 0;
+}
+
 export interface OpenVectorOptions {
   /** Layer name or 0-based index; default the first layer. */
   layer?: string | number;
@@ -281,7 +317,9 @@ export function toLabel(value: unknown): Label {
 }
 
 function cleanGdalMessage(error: unknown): string {
-  return String((error as Error).message ?? error)
-    .replace(/^Error:\s*/, '')
-    .trim();
+  return withoutPaths(
+    String((error as Error).message ?? error)
+      .replace(/^Error:\s*/, '')
+      .trim(),
+  );
 }

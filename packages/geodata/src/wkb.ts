@@ -50,8 +50,11 @@ function readGeometry(view: DataView, offset: number, shapes: WkbShapes): number
   const step = dimensions * 8;
   switch (type) {
     case 1:
-      // An empty point is NaN, NaN in WKB.
-      if (!Number.isNaN(view.getFloat64(offset, little))) {
+      // An empty point is NaN, NaN in WKB; one NaN is a malformed point, kept for checks.
+      if (
+        !Number.isNaN(view.getFloat64(offset, little)) ||
+        !Number.isNaN(view.getFloat64(offset + 8, little))
+      ) {
         shapes.points.push(
           new Float64Array([view.getFloat64(offset, little), view.getFloat64(offset + 8, little)]),
         );
@@ -156,4 +159,36 @@ export function positionsText(coordinates: Float64Array): string {
   for (let i = 0; i < coordinates.length; i += 2)
     parts[i / 2] = `[${coordinates[i]},${coordinates[i + 1]}]`;
   return `[${parts.join(',')}]`;
+}
+
+/**
+ * What makes WKB malformed, or null: a coordinate that is not a finite number, a line of fewer
+ * than two positions, a polygon ring of fewer than four or not closed. Empty geometries are
+ * fine, and so are invalid ones (self-intersections: pandarus repairs those).
+ */
+export function wkbProblem(wkb: Uint8Array): string | null {
+  let shapes: WkbShapes;
+  try {
+    shapes = readWkb(wkb);
+  } catch (error) {
+    return `unreadable WKB (${(error as Error).message})`;
+  }
+  const finite = (coordinates: Float64Array) => coordinates.every(Number.isFinite);
+  for (const point of shapes.points)
+    if (!finite(point)) return 'a coordinate is not a finite number';
+  for (const line of shapes.lines) {
+    if (!finite(line)) return 'a coordinate is not a finite number';
+    if (line.length < 4) return `a line needs two or more positions, not ${line.length / 2}`;
+  }
+  for (const rings of shapes.polygons) {
+    for (const ring of rings) {
+      if (!finite(ring)) return 'a coordinate is not a finite number';
+      if (ring.length < 8)
+        return `a polygon ring needs four or more positions, not ${ring.length / 2}`;
+      const last = ring.length - 2;
+      if (ring[0] !== ring[last] || ring[1] !== ring[last + 1])
+        return 'a polygon ring must end where it starts';
+    }
+  }
+  return null;
 }

@@ -24,6 +24,7 @@ const FIXTURES = [
   'outside.geojson',
   'big-grid.geojson',
   'gc.geojson',
+  'points.geojson',
 ];
 
 describe('the JavaScript GeoJSON reader agrees with GDAL', () => {
@@ -86,6 +87,46 @@ describe('the JavaScript GeoJSON reader agrees with GDAL', () => {
       expect(source.labels('int')).toEqual([1, 2]);
       expect(source.labels('mixed')).toEqual(['1', 'two']);
       expect(source.family).toBe('point');
+      source.close();
+    }
+  });
+
+  it('types numbers written as reals (2.0, 1e3) as real fields, as GDAL does', () => {
+    const path = join(dir, 'reals.geojson');
+    // JSON.parse reads `2.0` as 2: only the text tells a real field from an integer one.
+    writeFileSync(
+      path,
+      `{"type": "FeatureCollection", "features": [
+{"type": "Feature", "properties": {"count": 2.0, "exponent": 1e3, "id": 1, "plain": 7}, "geometry": {"type": "Point", "coordinates": [0.0, 0.0]}},
+{"type": "Feature", "properties": {"count" : 3, "exponent": 2, "id": 2, "plain": -8}, "geometry": {"type": "Point", "coordinates": [1.0, 1.0]}}
+]}`,
+    );
+    for (const reader of ['auto', 'gdal'] as const) {
+      const source = openVector(path, { reader });
+      expect(['count', 'exponent', 'id', 'plain'].map((field) => source.fieldKind(field))).toEqual([
+        'float',
+        'float',
+        'int',
+        'int',
+      ]);
+      expect(source.labels('count')).toEqual([2, 3]);
+      expect(source.labels('exponent')).toEqual([1000, 2]);
+      source.close();
+    }
+  });
+
+  it('takes an empty FeatureCollection (no features, so no fields) as having any field', () => {
+    const path = join(dir, 'empty.geojson');
+    writeFileSync(path, '{"type": "FeatureCollection", "features": []}');
+    for (const reader of ['auto', 'gdal'] as const) {
+      const source = openVector(path, { reader });
+      expect(source.featureCount).toBe(0);
+      expect(source.fieldNames).toEqual([]);
+      expect(() => source.requireField('name')).not.toThrow();
+      expect(source.fieldKind('name')).toBe('str');
+      expect(source.labels('name')).toEqual([]);
+      expect([...source.records(['id', 'measure'])]).toEqual([]);
+      expect([...source.featuresWkb('name')]).toEqual([]);
       source.close();
     }
   });

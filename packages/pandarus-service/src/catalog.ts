@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { displayName } from './names.js';
 
 export type DatasetKind = 'vector' | 'raster';
 
 export interface FileRecord {
   sha256: string;
-  /** The name the client gave at upload. */
+  /** The name shown: the client's, cleaned (`displayName`). */
   name: string;
   /** The name it is stored under (`<uuid>.<safe name>`), answered to the upload. */
   storedName: string;
@@ -214,7 +215,10 @@ export class Catalog {
     return this.#db.transaction(work)();
   }
 
-  /** pandarus_remote 1.1's /catalog: lists, in the order things were added. */
+  /**
+   * pandarus_remote 1.1's /catalog: lists, in the order things were added. Names are cleaned
+   * again on the way out: catalogs written before names were cleaned at upload hold raw ones.
+   */
   summary(): CatalogSummary {
     const pairs = (sql: string) =>
       (this.#db.prepare(sql).raw().all() as [string, string][]).map(
@@ -226,7 +230,7 @@ export class Catalog {
           .prepare('SELECT name, sha256, kind FROM files ORDER BY created_at, rowid')
           .raw()
           .all() as [string, string, DatasetKind][]
-      ).map(([name, sha, kind]) => [name, sha, kind]),
+      ).map(([name, sha, kind]) => [displayName(name), sha, kind]),
       intersections: pairs(
         'SELECT first_sha256, second_sha256 FROM intersections ORDER BY created_at, rowid',
       ),

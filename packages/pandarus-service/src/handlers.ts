@@ -10,7 +10,7 @@ import {
   type DatasetInput,
   type VectorFormat,
 } from '@geoworks/geo-intersect';
-import { NotAVectorDatasetError, openVector, sha256File } from '@geoworks/geodata';
+import { NotAVectorDatasetError, openVector, sha256File, withoutPaths } from '@geoworks/geodata';
 import type { JobContext } from '@geoworks/job-queue';
 import { openRasterBand, rasterStatistics, type ZonalRule } from '@geoworks/raster-stats';
 
@@ -28,8 +28,25 @@ export interface Inspection {
   geometryType: string | null;
 }
 
+/**
+ * Runs a job's work with the messages of its errors stripped of paths: they reach clients (the
+ * upload's 406, the status of a failed job), and GDAL and Node name the files they opened.
+ */
+async function withoutServerPaths<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof Error) error.message = withoutPaths(error.message);
+    throw error;
+  }
+}
+
 /** Decides whether an upload is a vector or a raster dataset we can use (406 otherwise). */
-export async function inspectDataset(payload: InspectPayload): Promise<Inspection> {
+export function inspectDataset(payload: InspectPayload): Promise<Inspection> {
+  return withoutServerPaths(() => inspect(payload));
+}
+
+async function inspect(payload: InspectPayload): Promise<Inspection> {
   let vectorProblem: string;
   try {
     const dataset = openVector(
@@ -37,6 +54,8 @@ export async function inspectDataset(payload: InspectPayload): Promise<Inspectio
       payload.layer === null ? {} : { layer: payload.layer },
     );
     try {
+      // Malformed geometries would be dropped by every calculation: refused here, named.
+      dataset.checkGeometries();
       const family = dataset.family;
       if (family === null) {
         throw new NotAcceptableError(
@@ -90,7 +109,14 @@ export interface IntersectionJobResult {
 }
 
 /** pandarus_remote's intersect task: the intersection, then its two derived intersections. */
-export async function computeIntersection(
+export function computeIntersection(
+  payload: IntersectionPayload,
+  context: JobContext,
+): Promise<IntersectionJobResult> {
+  return withoutServerPaths(() => intersection(payload, context));
+}
+
+async function intersection(
   payload: IntersectionPayload,
   context: JobContext,
 ): Promise<IntersectionJobResult> {
@@ -136,17 +162,19 @@ export interface RemainingPayload {
   compress: boolean;
 }
 
-export async function computeRemaining(
+export function computeRemaining(
   payload: RemainingPayload,
   context: JobContext,
 ): Promise<{ path: string }> {
   context.log.info(`remaining areas of ${payload.source.path}`);
-  const { path } = await calculateRemaining(payload.source, payload.intersectionPath, {
-    outDir: payload.outDir,
-    compress: payload.compress,
-    signal: context.signal,
+  return withoutServerPaths(async () => {
+    const { path } = await calculateRemaining(payload.source, payload.intersectionPath, {
+      outDir: payload.outDir,
+      compress: payload.compress,
+      signal: context.signal,
+    });
+    return { path };
   });
-  return { path };
 }
 
 export interface RasterStatsPayload {
@@ -157,19 +185,21 @@ export interface RasterStatsPayload {
   compress: boolean;
 }
 
-export async function computeRasterStats(
+export function computeRasterStats(
   payload: RasterStatsPayload,
   context: JobContext,
 ): Promise<{ path: string }> {
   context.log.info(
     `raster statistics (${payload.rule}) of ${payload.raster.path} band ${payload.raster.band}`,
   );
-  const { path } = await rasterStatistics(payload.vector, payload.raster, {
-    outDir: payload.outDir,
-    rule: payload.rule,
-    compress: payload.compress,
-    signal: context.signal,
-    onProgress: (fraction) => context.progress(Math.round(fraction * 100)),
+  return withoutServerPaths(async () => {
+    const { path } = await rasterStatistics(payload.vector, payload.raster, {
+      outDir: payload.outDir,
+      rule: payload.rule,
+      compress: payload.compress,
+      signal: context.signal,
+      onProgress: (fraction) => context.progress(Math.round(fraction * 100)),
+    });
+    return { path };
   });
-  return { path };
 }

@@ -1,4 +1,5 @@
-export { PandarusService, safeDatasetName } from './service.js';
+export { PandarusService } from './service.js';
+export { displayName, safeDatasetName } from './names.js';
 export type {
   CalculationKind,
   PandarusServiceOptions,

@@ -26,6 +26,7 @@ import {
 import type { ZonalRule } from '@geoworks/raster-stats';
 import { siblingModule } from '@geoworks/workers';
 import { Catalog, type CatalogSummary, type FileRecord } from './catalog.js';
+import { displayName, safeDatasetName } from './names.js';
 import type {
   InspectPayload,
   Inspection,
@@ -222,21 +223,22 @@ export class PandarusService {
       const band = parseBand(fields.band);
       const layer = fields.layer === '' ? null : fields.layer;
       const field = fields.field === '' ? null : fields.field;
-      const safeName = safeDatasetName(fields.name);
-      const storedName = `${randomUUID().replaceAll('-', '')}.${safeName}`;
+      // The client's name is shown in the catalog and messages: only its cleaned last segment.
+      const name = displayName(fields.name);
+      const storedName = `${randomUUID().replaceAll('-', '')}.${safeDatasetName(name)}`;
       const path = join(this.#dirs.uploads, storedName);
       await rename(file.path, path);
       try {
         const inspection = await this.#run<Inspection>('inspect', {
           path,
-          name: fields.name,
+          name,
           layer,
           band,
           field,
         } satisfies InspectPayload);
         const added = this.#catalog.addFile({
           sha256,
-          name: fields.name,
+          name,
           storedName,
           path,
           kind: inspection.kind,
@@ -522,17 +524,4 @@ function parseBand(band: string): number | null {
   if (!Number.isInteger(value) || value < 1)
     throw new InvalidInputError(`band must be a positive integer or empty, not "${band}"`);
   return value;
-}
-
-/**
- * A stored file name from the client's `name`: the last path segment, only safe characters,
- * the extension kept (GDAL recognises formats, zips especially, by it).
- */
-export function safeDatasetName(name: string): string {
-  const last = name.split(/[\\/]/).pop() ?? '';
-  const cleaned = last
-    .replace(/[^A-Za-z0-9._-]/g, '_')
-    .replace(/^[.]+/, '')
-    .slice(-120);
-  return cleaned === '' ? 'dataset' : cleaned;
 }

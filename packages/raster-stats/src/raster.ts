@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import gdal from 'gdal-async';
 import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
-import { DatasetNotFoundError, gdalPath } from '@geoworks/geodata';
+import { DatasetNotFoundError, gdalPath, withoutPaths } from '@geoworks/geodata';
 import { BandOutOfRangeError, NotARasterError } from './errors.js';
 
 export type PixelArray =
@@ -67,7 +67,10 @@ export async function openRasterBand(
   try {
     dataset = gdal.open(gdalPath(path), 'r');
   } catch (error) {
-    throw new NotARasterError(path, String((error as Error).message).replace(/^Error:\s*/, ''));
+    throw new NotARasterError(
+      path,
+      withoutPaths(String((error as Error).message).replace(/^Error:\s*/, '')),
+    );
   }
   const bandCount = dataset.bands.count();
   if (bandCount === 0) {
@@ -110,7 +113,10 @@ export async function openRasterBand(
       return geotiffBand(common, tiff, image);
     } catch (error) {
       dataset.close();
-      throw new NotARasterError(path, `geotiff.js cannot read it: ${(error as Error).message}`);
+      throw new NotARasterError(
+        path,
+        `geotiff.js cannot read it: ${withoutPaths((error as Error).message)}`,
+      );
     }
   }
   return gdalBandReader(common, dataset, gdalBand);

@@ -1,6 +1,8 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import type { UploadLimits } from './http-limits.js';
 import { requestLogger } from './logger.js';
+import { uploadLimits } from './uploads.js';
 
 export interface CreateAppOptions {
   logger: Logger;
@@ -8,11 +10,14 @@ export interface CreateAppOptions {
   bodyLimitBytes?: number;
   /** Origins whose browser pages may call the service (`*` for any). Default none: no CORS. */
   corsOrigins?: readonly string[];
+  /** What `receiveUploads` enforces for this app's uploads; default `DEFAULT_UPLOAD_LIMITS`. */
+  uploadLimits?: Partial<UploadLimits>;
 }
 
 /**
  * An Express app with what every service starts with: no `X-Powered-By`, `requestLogger`, CORS
- * when asked, and JSON and URL-encoded body parsers with a size limit. Add routes, then
+ * when asked, JSON and URL-encoded body parsers with a size limit, and one set of upload limits
+ * (uploads at once, minimum rate) for its `receiveUploads` calls. Add routes, then
  * `notFoundHandler()` and `errorHandler()` last.
  */
 export function createApp(options: CreateAppOptions): Express {
@@ -20,6 +25,7 @@ export function createApp(options: CreateAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLogger(options.logger));
+  app.use(uploadLimits(options.uploadLimits));
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     app.use(cors(options.corsOrigins));
   }

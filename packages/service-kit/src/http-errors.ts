@@ -11,6 +11,7 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   unauthorized: 401,
   forbidden: 403,
   'not-found': 404,
+  'request-timeout': 408,
   conflict: 409,
   'too-large': 413,
   'not-acceptable': 406,
@@ -157,6 +158,8 @@ export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler 
       next(error);
       return;
     }
+    // The client was too slow to send its request: do not wait for the rest of it.
+    if (view.status === 408) res.setHeader('Connection', 'close');
     res.status(view.status);
     const retryAfter = retryAfterSeconds(view);
     if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));

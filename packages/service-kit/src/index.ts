@@ -29,7 +29,15 @@ export type {
   FormattedError,
   PublicError,
 } from './http-errors.js';
-export { receiveUploads } from './uploads.js';
+export { receiveUploads, uploadLimits } from './uploads.js';
+export {
+  DEFAULT_HTTP_LIMITS,
+  DEFAULT_UPLOAD_LIMITS,
+  httpConfig,
+  httpLimits,
+  uploadConfig,
+} from './http-limits.js';
+export type { HttpLimits, UploadLimits } from './http-limits.js';
 export type { ReceiveUploadsOptions, UploadedFile, Uploads } from './uploads.js';
 export { safeFileName } from './safe-filename.js';
 export { listen } from './listen.js';

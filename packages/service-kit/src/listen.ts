@@ -1,6 +1,8 @@
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InvalidInputError } from '@geoworks/errors';
 import type { Logger } from 'pino';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './http-limits.js';
 
 export interface ListenOptions {
   /** 0 picks a free port (tests); the handle tells which. */
@@ -10,11 +12,15 @@ export interface ListenOptions {
   logger?: Logger;
   /** How long `stop()` lets in-flight requests finish before closing them. Default 10 s. */
   stopTimeoutMs?: number;
+  /** Longest wait for a request's headers (408, closed). Default 30 s. */
+  headersTimeoutMs?: number;
   /**
-   * Longest time to receive a whole request, body included; Node's default is 5 minutes, which
-   * a large upload on a slow link can exceed. 0 means no limit.
+   * Longest time to receive a whole request, body included (408, closed); default 5 minutes,
+   * which a large upload on a slow link can exceed. 0 means no limit.
    */
   requestTimeoutMs?: number;
+  /** How long a keep-alive connection may wait for its next request. Default 5 s. */
+  idleTimeoutMs?: number;
 }
 
 /** Something to release when the server stops: a queue, a database, a temporary directory. */
@@ -42,17 +48,35 @@ export async function listen(app: RequestListener, options: ListenOptions): Prom
   const inFlight = new Set<ServerResponse>();
   let stopping: Promise<void> | undefined;
 
-  const server = createServer((req, res) => {
-    inFlight.add(res);
-    res.once('close', () => {
-      inFlight.delete(res);
-      // Its keep-alive connection is idle now; while stopping, that means it can go.
-      if (stopping !== undefined) setImmediate(() => server.closeIdleConnections());
-    });
-    if (stopping !== undefined) res.setHeader('Connection', 'close');
-    app(req, res);
-  });
-  if (options.requestTimeoutMs !== undefined) server.requestTimeout = options.requestTimeoutMs;
+  const timeouts = checkedTimeouts(options);
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      keepAliveTimeout: timeouts.idleTimeoutMs,
+      // Node looks for late headers and bodies this often (30 s by default): often enough
+      // for the shortest timeout to be kept to within a quarter of it.
+      connectionsCheckingInterval: Math.max(
+        10,
+        Math.min(
+          30_000,
+          Math.floor(
+            Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs || Infinity) / 4,
+          ),
+        ),
+      ),
+    },
+    (req, res) => {
+      inFlight.add(res);
+      res.once('close', () => {
+        inFlight.delete(res);
+        // Its keep-alive connection is idle now; while stopping, that means it can go.
+        if (stopping !== undefined) setImmediate(() => server.closeIdleConnections());
+      });
+      if (stopping !== undefined) res.setHeader('Connection', 'close');
+      app(req, res);
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -108,6 +132,28 @@ export async function listen(app: RequestListener, options: ListenOptions): Prom
       return stopping;
     },
   };
+}
+
+function checkedTimeouts(options: ListenOptions): HttpLimits {
+  const timeouts = {
+    headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_HTTP_LIMITS.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_HTTP_LIMITS.requestTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_HTTP_LIMITS.idleTimeoutMs,
+  };
+  const problems = Object.entries(timeouts)
+    .filter(
+      ([name, value]) =>
+        !(Number.isSafeInteger(value) && value >= (name === 'requestTimeoutMs' ? 0 : 1)),
+    )
+    .map(([name, value]) => `${name} must be a whole number of milliseconds, not ${value}`);
+  if (timeouts.requestTimeoutMs > 0 && timeouts.headersTimeoutMs > timeouts.requestTimeoutMs) {
+    problems.push(
+      `headersTimeoutMs (${timeouts.headersTimeoutMs}) must not be longer than requestTimeoutMs (${timeouts.requestTimeoutMs})`,
+    );
+  }
+  if (problems.length > 0)
+    throw new InvalidInputError(`listen: ${problems.join('; ')}`, { code: 'BAD_TIMEOUTS' });
+  return timeouts;
 }
 
 function urlHost(address: AddressInfo): string {

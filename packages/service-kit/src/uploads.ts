@@ -9,10 +9,14 @@ import {
   AbortedError,
   GeoworksError,
   InvalidInputError,
+  RequestTimeoutError,
   TooLargeError,
+  UnavailableError,
   UnsupportedMediaTypeError,
 } from '@geoworks/errors';
 import busboy from 'busboy';
+import type { RequestHandler } from 'express';
+import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './http-limits.js';
 import { safeFileName } from './safe-filename.js';
 
 export interface ReceiveUploadsOptions {
@@ -28,6 +32,14 @@ export interface ReceiveUploadsOptions {
   maxFieldBytes?: number;
   /** Accepted endings such as `['.shp', '.tar.gz']`, without regard to case. Default: any. */
   allowedExtensions?: readonly string[];
+  /**
+   * Bytes per second the body must bring over each `rateWindowMs`, else the upload is cut with
+   * a `RequestTimeoutError` (408, connection closed). Default: the app's `uploadLimits`
+   * (`createApp`), else 1 KiB/s; 0: no minimum.
+   */
+  minBytesPerSecond?: number;
+  /** Default: the app's `uploadLimits`, else 30 s. */
+  rateWindowMs?: number;
 }
 
 export interface UploadedFile {
@@ -60,6 +72,32 @@ interface Limits {
   maxFields: number;
   maxFieldBytes: number;
   allowedExtensions: readonly string[] | undefined;
+  minBytesPerSecond: number;
+  rateWindowMs: number;
+}
+
+/** One app's upload limits and how many of its uploads are being received. */
+interface UploadGate {
+  limits: UploadLimits;
+  active: number;
+}
+
+/** The gate of the app each request came to (set by `uploadLimits`). */
+const gates = new WeakMap<IncomingMessage, UploadGate>();
+
+/** How long a client refused for too many uploads is told to wait. */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Middleware giving every `receiveUploads` call of the requests it sees one set of limits and
+ * one count of uploads at once; `createApp` installs it, so each app has its own.
+ */
+export function uploadLimits(limits: Partial<UploadLimits> = {}): RequestHandler {
+  const gate: UploadGate = { limits: { ...DEFAULT_UPLOAD_LIMITS, ...limits }, active: 0 };
+  return (req, _res, next) => {
+    gates.set(req, gate);
+    next();
+  };
 }
 
 /**
@@ -72,7 +110,32 @@ export async function receiveUploads(
   req: IncomingMessage,
   options: ReceiveUploadsOptions,
 ): Promise<Uploads> {
-  const limits = checkOptions(options);
+  const gate = gates.get(req);
+  const limits = checkOptions(options, gate?.limits ?? DEFAULT_UPLOAD_LIMITS);
+  if (gate !== undefined && gate.active >= gate.limits.maxConcurrentUploads) {
+    // The body is read and dropped (so the answer reaches the client), no slower than allowed.
+    req.resume();
+    watchBodyRate(req, limits, () => req.destroy());
+    throw new UnavailableError(
+      `Too many uploads at once (at most ${gate.limits.maxConcurrentUploads}); try again in a few seconds`,
+      {
+        code: 'TOO_MANY_UPLOADS',
+        details: {
+          limit: gate.limits.maxConcurrentUploads,
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        },
+      },
+    );
+  }
+  if (gate !== undefined) gate.active++;
+  try {
+    return await receiveChecked(req, limits);
+  } finally {
+    if (gate !== undefined) gate.active--;
+  }
+}
+
+async function receiveChecked(req: IncomingMessage, limits: Limits): Promise<Uploads> {
   const contentType = req.headers['content-type'];
   if (contentType === undefined || !/^multipart\/form-data\s*(;|$)/i.test(contentType)) {
     throw new UnsupportedMediaTypeError(
@@ -279,8 +342,61 @@ function receive(req: IncomingMessage, parser: busboy.Busboy, limits: Limits): P
     req.on('error', disconnected);
     req.on('close', () => disconnected());
 
+    // A body trickling in is cut; once refused for another reason, its rest is still read
+    // (and dropped) no slower than allowed, then the connection goes.
+    watchBodyRate(req, limits, () => {
+      if (!settled) {
+        fail(
+          new RequestTimeoutError(
+            `The upload was cut: it sent less than ${limits.minBytesPerSecond} bytes per second over ${limits.rateWindowMs} ms`,
+            {
+              code: 'UPLOAD_TOO_SLOW',
+              details: {
+                minBytesPerSecond: limits.minBytesPerSecond,
+                windowMs: limits.rateWindowMs,
+              },
+            },
+          ),
+        );
+      } else {
+        req.destroy();
+      }
+    });
+
     req.pipe(parser);
   });
+}
+
+/**
+ * Calls `tooSlow` once if the body of `req` brings fewer than `minBytesPerSecond` over a whole
+ * window; stops watching when the body has ended or the request is closed.
+ */
+function watchBodyRate(
+  req: IncomingMessage,
+  limits: Pick<Limits, 'minBytesPerSecond' | 'rateWindowMs'>,
+  tooSlow: () => void,
+): void {
+  if (limits.minBytesPerSecond === 0 || req.readableEnded) return;
+  const minBytes = (limits.minBytesPerSecond * limits.rateWindowMs) / 1000;
+  let received = 0;
+  const count = (chunk: Buffer) => {
+    received += chunk.length;
+  };
+  const timer = setInterval(() => {
+    if (received < minBytes) {
+      stop();
+      tooSlow();
+    }
+    received = 0;
+  }, limits.rateWindowMs);
+  timer.unref();
+  const stop = () => {
+    clearInterval(timer);
+    req.off('data', count);
+  };
+  req.on('data', count);
+  req.once('end', stop);
+  req.once('close', stop);
 }
 
 function extensionAllowed(name: string, allowed: readonly string[] | undefined): boolean {
@@ -290,13 +406,15 @@ function extensionAllowed(name: string, allowed: readonly string[] | undefined):
 }
 
 /** Option mistakes are the service's bug, not the client's: they surface as a 500. */
-function checkOptions(options: ReceiveUploadsOptions): Limits {
+function checkOptions(options: ReceiveUploadsOptions, app: UploadLimits): Limits {
   const limits = {
     dir: options.dir,
     maxFileBytes: options.maxFileBytes,
     maxFiles: options.maxFiles ?? 10,
     maxFields: options.maxFields ?? 100,
     maxFieldBytes: options.maxFieldBytes ?? 64 * 1024,
+    minBytesPerSecond: options.minBytesPerSecond ?? app.minBytesPerSecond,
+    rateWindowMs: options.rateWindowMs ?? app.rateWindowMs,
   };
   const problems: string[] = [];
   if (typeof limits.dir !== 'string' || limits.dir === '') problems.push('dir must be a path');
@@ -305,6 +423,7 @@ function checkOptions(options: ReceiveUploadsOptions): Limits {
       problems.push(`${name} must be an integer >= 0`);
     }
   }
+  if (limits.rateWindowMs === 0) problems.push('rateWindowMs must be at least 1');
   const allowedExtensions = options.allowedExtensions?.map((extension) => {
     const lower = extension.toLowerCase();
     if (!/^\.?[\p{L}\p{N}._-]+$/u.test(lower)) problems.push(`bad extension "${extension}"`);

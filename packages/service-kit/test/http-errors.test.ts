@@ -25,6 +25,7 @@ const statusByKind: [ErrorKind, number][] = [
   ['unauthorized', 401],
   ['forbidden', 403],
   ['not-found', 404],
+  ['request-timeout', 408],
   ['conflict', 409],
   ['too-large', 413],
   ['not-acceptable', 406],

@@ -17,6 +17,8 @@ export function fixturesDir(): string {
   return fileURLToPath(dataRoot);
 }
 
+export { fileAppears, rawConnection } from './connections.js';
+export type { RawConnection } from './connections.js';
 export { freePort, startRedis } from './redis.js';
 export type { RedisServer } from './redis.js';
 export { eventually } from './eventually.js';
