@@ -97,10 +97,9 @@ describe('openUrlDownload', () => {
       res.write('some bytes');
       // ... and nothing more.
     });
+    // The server never sends more: only the download's own timeout can end it.
     const download = await openUrlDownload(new URL(`${base}/stall`), { ...fast, timeoutMs: 300 });
-    const started = Date.now();
     await expect(buffer(download.stream)).rejects.toThrow(/sent nothing for 300 ms/);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('lets a slow but steady transfer run longer than the timeout', async () => {
