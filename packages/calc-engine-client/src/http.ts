@@ -50,6 +50,7 @@ export interface TransportOptions {
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   headers: Record<string, string>;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 const RETRY_STATUSES = new Set([502, 503, 504]);
@@ -185,7 +186,7 @@ export class Transport {
             caught,
           );
         }
-        await sleep(this.backoff(attempt, retryAfterMs), userSignal).catch(() => {
+        await this.options.sleep(this.backoff(attempt, retryAfterMs), userSignal).catch(() => {
           throw abortedError(spec.method, url, userSignal);
         });
       }

@@ -31,6 +31,12 @@ export interface CalcEngineClientOptions {
   retryMaxDelayMs?: number;
   /** Sent with every request. */
   headers?: Record<string, string>;
+  /**
+   * How the client waits out a retry backoff or the pause between `wait()` polls: a timer by
+   * default. A test passes its own to see the delays asked for, or to hold one, instead of
+   * letting real time pass. It must reject when `signal` aborts.
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** What every call accepts. */

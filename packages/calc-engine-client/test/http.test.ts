@@ -9,7 +9,7 @@ import {
   EngineUpstreamError,
   JobRunError,
 } from '../src/index.js';
-import { clientOf, fakeEngine, INPUTS, JOB_INI, sleep, until } from './helpers/setup.js';
+import { clientOf, fakeEngine, INPUTS, JOB_INI, recordedSleeps, until } from './helpers/setup.js';
 import { makeZip } from './helpers/zip.js';
 
 const archive = makeZip({ 'job.ini': JOB_INI, ...INPUTS });
@@ -90,20 +90,22 @@ describe('retries', () => {
   it('backs off exponentially with jitter', async () => {
     const engine = await fakeEngine();
     engine.faults.push({ path: '/v1/calc/list', status: 503, times: 3 });
+    const sleeps = recordedSleeps('instant');
     const client = new CalcEngineClient({
       url: engine.url,
       retries: 3,
       retryBaseDelayMs: 40,
-      retryMaxDelayMs: 1000,
+      retryMaxDelayMs: 100,
+      sleep: sleeps.sleep,
     });
-    const started = Date.now();
     await client.list();
-    const times = engine.requests.map((request) => request.path);
-    expect(times).toHaveLength(4);
-    // Delays are from half to all of 40, 80, 160 ms: at least 140 ms in all, at most 280 + slack.
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(135);
-    expect(elapsed).toBeLessThan(1500);
+    expect(engine.requests.map((request) => request.path)).toHaveLength(4);
+    // Each delay is from half to all of its cap: 40, 80, then 160 held to the 100 maximum.
+    expect(sleeps.asked).toHaveLength(3);
+    [40, 80, 100].forEach((cap, retry) => {
+      expect(sleeps.asked[retry]).toBeGreaterThanOrEqual(cap / 2);
+      expect(sleeps.asked[retry]).toBeLessThanOrEqual(cap);
+    });
   });
 
   it('reports a server that is not there as EngineConnectionError', async () => {
@@ -146,11 +148,13 @@ describe('timeouts and cancellation', () => {
 
   it('cancels a call with its AbortSignal', async () => {
     const engine = await fakeEngine();
-    engine.faults.push({ path: '/v1/calc/list', delayMs: 500 });
+    // The answer comes after the test: only the signal can end the call.
+    engine.faults.push({ path: '/v1/calc/list', delayMs: 10_000 });
     const client = clientOf(engine);
     const controller = new AbortController();
     const listing = client.list({ signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('user gave up')), 50);
+    await until(() => engine.count('/v1/calc/list') === 1);
+    controller.abort(new Error('user gave up'));
     const error = await listing.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AbortedError);
     expect((error as Error).cause).toEqual(new Error('user gave up'));
@@ -159,15 +163,20 @@ describe('timeouts and cancellation', () => {
   it('cancels the backoff between retries too', async () => {
     const engine = await fakeEngine();
     engine.faults.push({ path: '/v1/calc/list', status: 503, times: 5 });
-    const client = new CalcEngineClient({ url: engine.url, retryBaseDelayMs: 5000 });
+    const sleeps = recordedSleeps('held');
+    const client = new CalcEngineClient({
+      url: engine.url,
+      retryBaseDelayMs: 5000,
+      sleep: sleeps.sleep,
+    });
     const controller = new AbortController();
     const listing = client.list({ signal: controller.signal });
-    await until(() => engine.count('/v1/calc/list') === 1);
-    await sleep(50); // now in the backoff (2.5 to 5 s)
-    const started = Date.now();
+    // In the backoff (2.5 to 5 s), which only the signal can end.
+    await until(() => sleeps.asked.length === 1);
+    expect(sleeps.asked[0]).toBeGreaterThanOrEqual(2500);
+    expect(sleeps.asked[0]).toBeLessThanOrEqual(5000);
     controller.abort();
     await expect(listing).rejects.toBeInstanceOf(AbortedError);
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(engine.count('/v1/calc/list')).toBe(1);
   });
 
