@@ -1203,7 +1203,7 @@ describe('forward.json', () => {
       'forward.json is not provided: it forwarded requests to any URL (an open proxy)',
     );
     expect(answer.text).not.toContain('forwarded\n');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The target counts every request it receives: the service asked it nothing.
     expect(hits).toBe(0);
     // The target does answer when asked directly.
     expect(await (await fetch(url)).text()).toBe('forwarded');
