@@ -135,7 +135,7 @@ describe('delay faults', () => {
         body: JSON.stringify({ resource_id: 'rows' }),
         signal: AbortSignal.timeout(100),
       }),
-    ).rejects.toThrow(/timeout|aborted/i);
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
   });
 });
 
