@@ -106,10 +106,20 @@ export class Transport {
     for (let attempt = 0; ; attempt++) {
       if (userSignal?.aborted) throw abortedError(spec.method, url, userSignal);
       const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
+      // The timeout waits through the client's sleep (a timer by default), so a test can hold
+      // it and let it expire when it chooses; aborting `armed` disarms it.
+      let armed: AbortController | undefined;
+      const disarm = () => armed?.abort();
       const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => controller.abort(new TimeoutMarker()), timeoutMs);
+        disarm();
+        const current = new AbortController();
+        armed = current;
+        this.options.sleep(timeoutMs, current.signal).then(
+          () => {
+            if (!current.signal.aborted) controller.abort(new TimeoutMarker());
+          },
+          () => {},
+        );
       };
       const signal =
         userSignal === undefined
@@ -159,10 +169,10 @@ export class Transport {
           }),
         };
         const result = await read(exchange);
-        clearTimeout(timer);
+        disarm();
         return result;
       } catch (caught) {
-        clearTimeout(timer);
+        disarm();
         if (userSignal?.aborted) throw abortedError(spec.method, url, userSignal);
         if (controller.signal.aborted && controller.signal.reason instanceof TimeoutMarker) {
           throw new EngineTimeoutError({ method: spec.method, url }, timeoutMs);

@@ -32,9 +32,10 @@ export interface CalcEngineClientOptions {
   /** Sent with every request. */
   headers?: Record<string, string>;
   /**
-   * How the client waits out a retry backoff or the pause between `wait()` polls: a timer by
-   * default. A test passes its own to see the delays asked for, or to hold one, instead of
-   * letting real time pass. It must reject when `signal` aborts.
+   * How the client waits: request timeouts, retry backoffs and the pauses between `wait()`
+   * polls. A timer by default. A test passes its own to see the delays asked for, or to hold
+   * one and end it when it chooses, instead of letting real time pass. It must reject when
+   * `signal` aborts (a timeout is disarmed that way when its request ends).
    */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }

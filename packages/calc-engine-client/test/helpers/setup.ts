@@ -53,10 +53,13 @@ export async function until(check: () => boolean, timeoutMs = 5000): Promise<voi
 
 /**
  * A client's `sleep` option that records every delay asked for instead of letting time pass:
- * `instant` ends each at once, `held` keeps each until its signal aborts.
+ * the delays `hold` picks wait until `release()` ends them (or their signal aborts them), the
+ * others end at once. Request timeouts wait through it too, so holding them keeps a request
+ * from timing out until the test says so.
  */
-export function recordedSleeps(mode: 'instant' | 'held') {
+export function recordedSleeps(hold: (ms: number) => boolean) {
   const asked: number[] = [];
+  const held: (() => void)[] = [];
   return {
     asked,
     sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -64,8 +67,12 @@ export function recordedSleeps(mode: 'instant' | 'held') {
       return new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason as Error);
         signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
-        if (mode === 'instant') resolve();
+        if (hold(ms)) held.push(resolve);
+        else resolve();
       });
+    },
+    release(): void {
+      for (const resolve of held.splice(0)) resolve();
     },
   };
 }
