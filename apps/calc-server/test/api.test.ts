@@ -17,7 +17,6 @@ import {
 let server: Server;
 let dataDir: string;
 let base: string;
-let jobId: number;
 
 beforeAll(async () => {
   ({ server, dataDir } = await startServer());
@@ -26,6 +25,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
 });
+
+/** Posts the grid x square job and waits for it to complete; its id. */
+async function runGridJob(): Promise<number> {
+  const response = await postArchive(
+    `${base}/v1/calc/run`,
+    await zipOf({ 'job.ini': gridIni, ...gridFiles }),
+  );
+  expect(response.status).toBe(200);
+  const { job_id } = (await response.json()) as { job_id: number };
+  expect(await waitStatus(base, job_id)).toBe('complete');
+  return job_id;
+}
+
+// The completed job the read-only tests look at: made by whichever of them runs first, so each
+// can run alone or in any order.
+let gridJobId: Promise<number> | undefined;
+const gridJob = () => (gridJobId ??= runGridJob());
 
 const getJson = async (path: string) => {
   const response = await fetch(`${base}${path}`);
@@ -48,14 +64,21 @@ async function waitForLog(id: number, message: string): Promise<void> {
 
 describe('calc-server, the OpenQuake engine server API', () => {
   it('answers 404 for an unknown job and an empty list at first, with CORS headers', async () => {
-    const unknown = await fetch(`${base}/v1/calc/0`, {
-      headers: { origin: 'http://elsewhere.example' },
-    });
-    expect(unknown.status).toBe(404);
-    expect(unknown.headers.get('access-control-allow-origin')).toBe('*');
-    expect(await unknown.json()).toEqual({ error: 'Unknown job 0' });
-    expect((await getJson('/v1/calc/list')).body).toEqual([]);
-    expect((await fetch(`${base}/v1/calc/abc`)).status).toBe(404);
+    // A server of its own: "at first" whatever the other tests ran.
+    const fresh = await startServer();
+    try {
+      const root = fresh.server.url.replace(/\/$/, '');
+      const unknown = await fetch(`${root}/v1/calc/0`, {
+        headers: { origin: 'http://elsewhere.example' },
+      });
+      expect(unknown.status).toBe(404);
+      expect(unknown.headers.get('access-control-allow-origin')).toBe('*');
+      expect(await unknown.json()).toEqual({ error: 'Unknown job 0' });
+      expect(await (await fetch(`${root}/v1/calc/list`)).json()).toEqual([]);
+      expect((await fetch(`${root}/v1/calc/abc`)).status).toBe(404);
+    } finally {
+      await fresh.server.stop();
+    }
   });
 
   it('runs a job.zip and follows it to completion', async () => {
@@ -66,10 +89,13 @@ describe('calc-server, the OpenQuake engine server API', () => {
     expect(response.status).toBe(200);
     const created = (await response.json()) as { status: string; job_id: number };
     expect(created.status).toBe('created');
-    jobId = created.job_id;
+    const jobId = created.job_id;
     expect(await waitStatus(base, jobId)).toBe('complete');
 
-    const { body: list } = await getJson('/v1/calc/list');
+    // Other tests' jobs may be listed too: this one is described as OpenQuake does.
+    const list = ((await getJson('/v1/calc/list')).body as { id: number }[]).filter(
+      (job) => job.id === jobId,
+    );
     expect(list).toEqual([
       {
         id: jobId,
@@ -85,7 +111,7 @@ describe('calc-server, the OpenQuake engine server API', () => {
         start_time: expect.stringMatching(/^\d{4}-\d\d-\d\d, \d\d:\d\d:\d\d UTC$/),
       },
     ]);
-    expect((await getJson(`/v1/calc/${jobId}/status`)).body).toEqual((list as unknown[])[0]);
+    expect((await getJson(`/v1/calc/${jobId}/status`)).body).toEqual(list[0]);
     expect((await getJson(`/v1/calc/${jobId}`)).body).toEqual({
       user_name: 'geoworks',
       status: 'complete',
@@ -96,20 +122,26 @@ describe('calc-server, the OpenQuake engine server API', () => {
   });
 
   it('filters and pages the list', async () => {
-    expect((await getJson('/v1/calc/list?calculation_mode=raster_stats')).body).toEqual([]);
-    expect(
-      ((await getJson('/v1/calc/list?calculation_mode=intersection')).body as unknown[]).length,
-    ).toBe(1);
-    expect((await getJson('/v1/calc/list?is_running=true')).body).toEqual([]);
-    expect(((await getJson('/v1/calc/list?is_running=false')).body as unknown[]).length).toBe(1);
-    expect((await getJson('/v1/calc/list?start_time=2999-01-01T00:00:00Z')).body).toEqual([]);
-    expect((await getJson('/v1/calc/list?limit=0')).body).toEqual([]);
-    expect((await getJson('/v1/calc/list?offset=1')).body).toEqual([]);
+    const jobId = await gridJob();
+    const ids = async (query: string) =>
+      ((await getJson(`/v1/calc/list${query}`)).body as { id: number }[]).map((job) => job.id);
+    const all = await ids('');
+    expect(all).toContain(jobId);
+    // No test runs a raster_stats job, and each waits for its own jobs to end.
+    expect(await ids('?calculation_mode=raster_stats')).toEqual([]);
+    expect(await ids('?calculation_mode=intersection')).toContain(jobId);
+    expect(await ids('?is_running=true')).toEqual([]);
+    expect(await ids('?is_running=false')).toEqual(all);
+    expect(await ids('?start_time=2999-01-01T00:00:00Z')).toEqual([]);
+    expect(await ids('?limit=0')).toEqual([]);
+    expect(await ids('?limit=1')).toEqual(all.slice(0, 1));
+    expect(await ids(`?offset=${all.length}`)).toEqual([]);
     expect((await getJson('/v1/calc/list?limit=x')).status).toBe(400);
     expect((await getJson('/v1/calc/list?start_time=yesterday')).status).toBe(400);
   });
 
   it('serves log slices, the log size and an empty traceback', async () => {
+    const jobId = await gridJob();
     const { body: all } = await getJson(`/v1/calc/${jobId}/log/:`);
     const rows = all as [string, string, string, string][];
     expect(rows.length).toBeGreaterThanOrEqual(3);
@@ -127,6 +159,7 @@ describe('calc-server, the OpenQuake engine server API', () => {
   });
 
   it('lists results and downloads every export, with HEAD too', async () => {
+    const jobId = await gridJob();
     const { body } = await getJson(`/v1/calc/${jobId}/results`);
     const results = body as {
       id: number;
@@ -167,6 +200,7 @@ describe('calc-server, the OpenQuake engine server API', () => {
   });
 
   it('extracts npz files numpy can read, and the datastore', async () => {
+    const jobId = await gridJob();
     const oqparam = await fetch(`${base}/v1/calc/${jobId}/extract/oqparam`);
     expect(oqparam.status).toBe(200);
     const npz = await readNpz(new Uint8Array(await oqparam.arrayBuffer()));
@@ -297,7 +331,7 @@ describe('calc-server, the OpenQuake engine server API', () => {
     expect(await xml.json()).toMatchObject({ valid: false, error_line: 3 });
   });
 
-  it('aborts a running job within a second and refuses to abort others', async () => {
+  it('aborts a running job at once and refuses to abort others', async () => {
     const started = await postArchive(
       `${base}/v1/calc/run`,
       await zipOf({
@@ -306,14 +340,13 @@ describe('calc-server, the OpenQuake engine server API', () => {
     );
     const { job_id } = (await started.json()) as { job_id: number };
     await waitForLog(job_id, 'slow mode starts waiting');
-    const begin = Date.now();
+    // The job would wait 60 s, past the test's timeout: only the abort can end it.
     const abort = await fetch(`${base}/v1/calc/${job_id}/abort`, { method: 'POST' });
     expect(await abort.json()).toEqual({ success: `Killing job ${job_id}` });
     expect((await getJson(`/v1/calc/${job_id}/status`)).body).toMatchObject({
       status: 'aborted',
       is_running: false,
     });
-    expect(Date.now() - begin).toBeLessThan(1000);
     const again = await fetch(`${base}/v1/calc/${job_id}/abort`, { method: 'POST' });
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ error: `Job ${job_id} is not running` });
@@ -323,6 +356,7 @@ describe('calc-server, the OpenQuake engine server API', () => {
   });
 
   it('removes jobs, refusing while another job uses one as parent', async () => {
+    const jobId = await gridJob();
     const child = await postArchive(
       `${base}/v1/calc/run`,
       await zipOf({ 'job.ini': '[a]\ndescription = Rest\ncalculation_mode = remaining_areas\n' }),

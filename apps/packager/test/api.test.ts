@@ -476,28 +476,58 @@ describe('failures', () => {
 
 describe('statistics and status', () => {
   it('reports totals, requests and errors as ckanpackager did', async () => {
-    const totals = await postForm(base, '/statistics', { secret: SECRET });
-    expect(totals.status).toBe(200);
-    expect(totals.body.status).toBe(true);
-    const all = totals.body.totals['*'];
-    expect(all.requests).toBeGreaterThanOrEqual(9);
-    expect(all.errors).toBe(1);
-    expect(totals.body.totals.birds.errors).toBe(1);
-    const one = await postForm(base, '/statistics', { secret: SECRET, resource_id: 'specimens' });
-    expect(one.body.totals).toEqual({ specimens: { requests: 1, errors: 0, emails: 1 } });
-    const requests = await postForm(base, '/statistics/requests', {
-      secret: SECRET,
-      resource_id: 'birds',
-      limit: '2',
+    // A service of its own: the figures count this test's requests, whatever else ran.
+    const own = await startService({
+      PACKAGER_SECRET: SECRET,
+      SMTP_HOST: '127.0.0.1',
+      SMTP_PORT: String(smtp.port),
+      PACKAGER_ALLOWED_HOSTS: '127.0.0.1',
+      PACKAGER_RETRIES: '0',
+      PACKAGER_FAST_WORKERS: '2',
+      PACKAGER_SLOW_WORKERS: '1',
     });
-    expect(requests.body.success).toBe(true);
-    expect(requests.body.requests).toHaveLength(2);
-    expect(requests.body.requests[0].timestamp).toBeGreaterThanOrEqual(
-      requests.body.requests[1].timestamp,
-    );
-    const status = await postForm(base, '/', { secret: SECRET });
-    expect(status.body).toMatchObject({ worker_count: 3, queue_length: 0 });
-    expect(status.body.processed_requests).toBe(all.requests + all.errors);
+    try {
+      const packed = async (fields: Record<string, string>) => {
+        const answer = await postForm(own.url, '/package_datastore', extensionPost(fields));
+        expect(answer.status).toBe(200);
+        return (await own.packager.queue.wait(answer.body.job_id, { timeoutMs: 20_000 })).status;
+      };
+      expect(await packed({ resource_id: 'specimens', filters: '', limit: '' })).toBe('finished');
+      expect(await packed({ filters: '', limit: '10' })).toBe('finished');
+      expect(await packed({ filters: '', limit: '20' })).toBe('finished');
+      ckan.setFault({ kind: 'destroy', call: ckan.searchCalls + 1, afterBytes: 5000 });
+      expect(await packed({ filters: '', limit: '', email: 'unlucky@example.org' })).toBe('failed');
+      ckan.clearFaults();
+
+      const totals = await postForm(own.url, '/statistics', { secret: SECRET });
+      expect(totals.status).toBe(200);
+      expect(totals.body.status).toBe(true);
+      const all = totals.body.totals['*'];
+      expect(all).toMatchObject({ requests: 3, errors: 1 });
+      expect(totals.body.totals.birds).toMatchObject({ requests: 2, errors: 1 });
+      const one = await postForm(own.url, '/statistics', {
+        secret: SECRET,
+        resource_id: 'specimens',
+      });
+      expect(one.body.totals).toEqual({ specimens: { requests: 1, errors: 0, emails: 1 } });
+      const requests = await postForm(own.url, '/statistics/requests', {
+        secret: SECRET,
+        resource_id: 'birds',
+        limit: '2',
+      });
+      expect(requests.body.success).toBe(true);
+      expect(requests.body.requests).toHaveLength(2);
+      // Newest first.
+      expect(requests.body.requests[0].timestamp).toBeGreaterThanOrEqual(
+        requests.body.requests[1].timestamp,
+      );
+      const status = await postForm(own.url, '/', { secret: SECRET });
+      expect(status.body).toMatchObject({ worker_count: 3, queue_length: 0 });
+      expect(status.body.processed_requests).toBe(4);
+    } finally {
+      ckan.clearFaults();
+      await own.cleanup();
+    }
   });
 });
 
@@ -531,11 +561,21 @@ describe('downloads', () => {
   });
 
   it('clear_caches removes the zips', async () => {
+    // A zip of its own first, so there is something to remove whatever ran before.
+    const before = smtp.mails.length;
+    await postForm(
+      base,
+      '/package_datastore',
+      extensionPost({ limit: '5', filters: '', email: 'clear@example.org' }),
+    );
+    await smtp.waitFor(before + 1);
+    const zips = () =>
+      readdir(join(service.dataDir, 'packages')).then((names) =>
+        names.filter((name) => name.endsWith('.zip')),
+      );
+    expect((await zips()).length).toBeGreaterThan(0);
     const answer = await postForm(base, '/clear_caches', { secret: SECRET });
     expect(answer).toEqual({ status: 200, body: { status: 'success', message: 'Done.' } });
-    const left = (await readdir(join(service.dataDir, 'packages'))).filter((name) =>
-      name.endsWith('.zip'),
-    );
-    expect(left).toEqual([]);
+    expect(await zips()).toEqual([]);
   });
 });

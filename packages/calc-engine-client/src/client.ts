@@ -55,6 +55,7 @@ export class CalcEngineClient {
   /** The server's base URL. */
   readonly url: string;
   private readonly transport: Transport;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly username: string | undefined;
   private readonly password: string | undefined;
   private session: Promise<void> | undefined;
@@ -87,6 +88,7 @@ export class CalcEngineClient {
     if (options.password !== undefined && options.username === undefined) {
       throw new InvalidInputError('A password was given without a username');
     }
+    this.sleep = options.sleep ?? sleep;
     this.transport = new Transport({
       url: url.toString(),
       fetch: fetchImpl,
@@ -95,6 +97,7 @@ export class CalcEngineClient {
       retryBaseDelayMs: options.retryBaseDelayMs ?? 250,
       retryMaxDelayMs: options.retryMaxDelayMs ?? 10_000,
       headers: options.headers ?? {},
+      sleep: this.sleep,
     });
     this.url = this.transport.base.toString();
     this.username = options.username === '' ? undefined : options.username;
@@ -305,7 +308,7 @@ export class CalcEngineClient {
         delay = Math.min(delay, left);
       }
       try {
-        await sleep(delay, options.signal);
+        await this.sleep(delay, options.signal);
       } catch {
         throw new AbortedError(`Stopped waiting for job ${id}`, {
           code: 'WAIT_ABORTED',

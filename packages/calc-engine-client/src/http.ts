@@ -50,6 +50,7 @@ export interface TransportOptions {
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   headers: Record<string, string>;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 const RETRY_STATUSES = new Set([502, 503, 504]);
@@ -105,10 +106,20 @@ export class Transport {
     for (let attempt = 0; ; attempt++) {
       if (userSignal?.aborted) throw abortedError(spec.method, url, userSignal);
       const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
+      // The timeout waits through the client's sleep (a timer by default), so a test can hold
+      // it and let it expire when it chooses; aborting `armed` disarms it.
+      let armed: AbortController | undefined;
+      const disarm = () => armed?.abort();
       const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => controller.abort(new TimeoutMarker()), timeoutMs);
+        disarm();
+        const current = new AbortController();
+        armed = current;
+        this.options.sleep(timeoutMs, current.signal).then(
+          () => {
+            if (!current.signal.aborted) controller.abort(new TimeoutMarker());
+          },
+          () => {},
+        );
       };
       const signal =
         userSignal === undefined
@@ -158,10 +169,10 @@ export class Transport {
           }),
         };
         const result = await read(exchange);
-        clearTimeout(timer);
+        disarm();
         return result;
       } catch (caught) {
-        clearTimeout(timer);
+        disarm();
         if (userSignal?.aborted) throw abortedError(spec.method, url, userSignal);
         if (controller.signal.aborted && controller.signal.reason instanceof TimeoutMarker) {
           throw new EngineTimeoutError({ method: spec.method, url }, timeoutMs);
@@ -185,7 +196,7 @@ export class Transport {
             caught,
           );
         }
-        await sleep(this.backoff(attempt, retryAfterMs), userSignal).catch(() => {
+        await this.options.sleep(this.backoff(attempt, retryAfterMs), userSignal).catch(() => {
           throw abortedError(spec.method, url, userSignal);
         });
       }

@@ -31,6 +31,13 @@ export interface CalcEngineClientOptions {
   retryMaxDelayMs?: number;
   /** Sent with every request. */
   headers?: Record<string, string>;
+  /**
+   * How the client waits: request timeouts, retry backoffs and the pauses between `wait()`
+   * polls. A timer by default. A test passes its own to see the delays asked for, or to hold
+   * one and end it when it chooses, instead of letting real time pass. It must reject when
+   * `signal` aborts (a timeout is disarmed that way when its request ends).
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** What every call accepts. */

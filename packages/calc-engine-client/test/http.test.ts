@@ -9,7 +9,7 @@ import {
   EngineUpstreamError,
   JobRunError,
 } from '../src/index.js';
-import { clientOf, fakeEngine, INPUTS, JOB_INI, sleep, until } from './helpers/setup.js';
+import { clientOf, fakeEngine, INPUTS, JOB_INI, recordedSleeps, until } from './helpers/setup.js';
 import { makeZip } from './helpers/zip.js';
 
 const archive = makeZip({ 'job.ini': JOB_INI, ...INPUTS });
@@ -90,20 +90,24 @@ describe('retries', () => {
   it('backs off exponentially with jitter', async () => {
     const engine = await fakeEngine();
     engine.faults.push({ path: '/v1/calc/list', status: 503, times: 3 });
+    // The request timeouts (60 s) are held, never reached; the backoffs end at once.
+    const sleeps = recordedSleeps((ms) => ms === 60_000);
     const client = new CalcEngineClient({
       url: engine.url,
       retries: 3,
       retryBaseDelayMs: 40,
-      retryMaxDelayMs: 1000,
+      retryMaxDelayMs: 100,
+      sleep: sleeps.sleep,
     });
-    const started = Date.now();
     await client.list();
-    const times = engine.requests.map((request) => request.path);
-    expect(times).toHaveLength(4);
-    // Delays are from half to all of 40, 80, 160 ms: at least 140 ms in all, at most 280 + slack.
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(135);
-    expect(elapsed).toBeLessThan(1500);
+    expect(engine.requests.map((request) => request.path)).toHaveLength(4);
+    // Each delay is from half to all of its cap: 40, 80, then 160 held to the 100 maximum.
+    const backoffs = sleeps.asked.filter((ms) => ms !== 60_000);
+    expect(backoffs).toHaveLength(3);
+    [40, 80, 100].forEach((cap, retry) => {
+      expect(backoffs[retry]).toBeGreaterThanOrEqual(cap / 2);
+      expect(backoffs[retry]).toBeLessThanOrEqual(cap);
+    });
   });
 
   it('reports a server that is not there as EngineConnectionError', async () => {
@@ -129,28 +133,39 @@ describe('retries', () => {
 describe('timeouts and cancellation', () => {
   it('fails a slow call with EngineTimeoutError, not retried', async () => {
     const engine = await fakeEngine();
-    engine.faults.push({ path: '/v1/calc/list', delayMs: 300, times: 5 });
-    const client = clientOf(engine, { timeoutMs: 60, retries: 3 });
-    const error = await client.list().catch((e: unknown) => e);
+    // The server holds the answer past the test; the 60 ms are up when the test says so, once
+    // the request has arrived, however slow the machine.
+    engine.faults.push({ path: '/v1/calc/list', delayMs: 10_000, times: 5 });
+    const sleeps = recordedSleeps(() => true);
+    const client = clientOf(engine, { timeoutMs: 60, retries: 3, sleep: sleeps.sleep });
+    const listing = client.list().catch((e: unknown) => e);
+    await until(() => engine.count('/v1/calc/list') === 1);
+    expect(sleeps.asked).toEqual([60]);
+    sleeps.release();
+    const error = await listing;
     expect(error).toBeInstanceOf(EngineTimeoutError);
     expect((error as EngineTimeoutError).timeoutMs).toBe(60);
     expect((error as Error).message).toMatch(
       /No answer within 60 ms \(GET http.*\/v1\/calc\/list\)/,
     );
     expect(engine.count('/v1/calc/list')).toBe(1);
-    // A call may have its own timeout.
+    expect(sleeps.asked).toEqual([60]); // no backoff: not retried
+    // A call may have its own timeout (held here: the answer comes first).
     engine.faults.splice(0);
     engine.faults.push({ path: '/v1/calc/list', delayMs: 100 });
     expect(await client.list({ timeoutMs: 1000 })).toEqual([]);
+    expect(sleeps.asked).toEqual([60, 1000]);
   });
 
   it('cancels a call with its AbortSignal', async () => {
     const engine = await fakeEngine();
-    engine.faults.push({ path: '/v1/calc/list', delayMs: 500 });
+    // The answer comes after the test: only the signal can end the call.
+    engine.faults.push({ path: '/v1/calc/list', delayMs: 10_000 });
     const client = clientOf(engine);
     const controller = new AbortController();
     const listing = client.list({ signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('user gave up')), 50);
+    await until(() => engine.count('/v1/calc/list') === 1);
+    controller.abort(new Error('user gave up'));
     const error = await listing.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AbortedError);
     expect((error as Error).cause).toEqual(new Error('user gave up'));
@@ -159,15 +174,22 @@ describe('timeouts and cancellation', () => {
   it('cancels the backoff between retries too', async () => {
     const engine = await fakeEngine();
     engine.faults.push({ path: '/v1/calc/list', status: 503, times: 5 });
-    const client = new CalcEngineClient({ url: engine.url, retryBaseDelayMs: 5000 });
+    const sleeps = recordedSleeps(() => true);
+    const client = new CalcEngineClient({
+      url: engine.url,
+      retryBaseDelayMs: 5000,
+      sleep: sleeps.sleep,
+    });
     const controller = new AbortController();
     const listing = client.list({ signal: controller.signal });
-    await until(() => engine.count('/v1/calc/list') === 1);
-    await sleep(50); // now in the backoff (2.5 to 5 s)
-    const started = Date.now();
+    // In the backoff (2.5 to 5 s), which only the signal can end (the request's own 60 s
+    // timeout was asked for first).
+    await until(() => sleeps.asked.length === 2);
+    expect(sleeps.asked[0]).toBe(60_000);
+    expect(sleeps.asked[1]).toBeGreaterThanOrEqual(2500);
+    expect(sleeps.asked[1]).toBeLessThanOrEqual(5000);
     controller.abort();
     await expect(listing).rejects.toBeInstanceOf(AbortedError);
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(engine.count('/v1/calc/list')).toBe(1);
   });
 

@@ -179,7 +179,8 @@ describe('download', () => {
     const engine = await engineWithOutputs();
     const client = clientOf(engine, { timeoutMs: 150 });
     const dir = temporaryDir();
-    engine.faults.push({ path: '/v1/calc/result/1', delayMs: 400 });
+    // Headers that come only after the test, and a body that stops: only the timeout ends them.
+    engine.faults.push({ path: '/v1/calc/result/1', delayMs: 10_000 });
     const late = await client.download(1, { exportType: 'csv', to: dir }).catch((e) => e);
     expect(late).toBeInstanceOf(EngineTimeoutError);
     engine.faults.push({ path: '/v1/calc/result/1', stallAfterBytes: 1000 });

@@ -1,7 +1,7 @@
 import { AbortedError } from '@geoworks/errors';
 import { describe, expect, it } from 'vitest';
 import { EngineNotFoundError, WaitTimeoutError, type LogRow } from '../src/index.js';
-import { clientOf, fakeEngine, INPUTS, jobIni, sleep } from './helpers/setup.js';
+import { clientOf, fakeEngine, INPUTS, jobIni, recordedSleeps, until } from './helpers/setup.js';
 
 const inputs = Object.entries(INPUTS).map(([name, content]) => ({ name, content }));
 
@@ -59,14 +59,17 @@ describe('wait', () => {
     const client = clientOf(engine);
     const id = await client.run({ jobIni: { name: 'job.ini', content: jobIni('hang') }, inputs });
     const waiting = client.wait(id, { pollMs: 20 });
-    await sleep(60);
+    // Aborted once the wait has seen the job running.
+    await until(() => engine.count(`/v1/calc/${id}/status`) >= 1);
     await client.abort(id);
     expect((await waiting).status).toBe('aborted');
   });
 
   it('stops waiting when its signal aborts, leaving the job running', async () => {
     const engine = await fakeEngine({ tickMs: 10 });
-    const client = clientOf(engine);
+    // The pause between polls is held: only the signal can end it, not the 1 s passing.
+    const sleeps = recordedSleeps(() => true);
+    const client = clientOf(engine, { sleep: sleeps.sleep });
     const id = await client.run({ jobIni: { name: 'job.ini', content: jobIni('hang') }, inputs });
     const controller = new AbortController();
     const rows: LogRow[] = [];
@@ -75,11 +78,11 @@ describe('wait', () => {
       signal: controller.signal,
       onLog: (batch) => void rows.push(...batch),
     });
-    await sleep(80);
-    const stoppedAt = Date.now();
+    // Each request armed its 60 s timeout (held, disarmed when it ended); then the poll pause.
+    await until(() => sleeps.asked.includes(1000));
+    expect(sleeps.asked.filter((ms) => ms !== 60_000)).toEqual([1000]);
     controller.abort();
     await expect(waiting).rejects.toBeInstanceOf(AbortedError);
-    expect(Date.now() - stoppedAt).toBeLessThan(200); // not after the 1 s poll
     expect(engine.jobs.get(id)?.status).toBe('executing');
     expect(engine.count(`/v1/calc/${id}/abort`)).toBe(0);
   });

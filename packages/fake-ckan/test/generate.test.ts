@@ -39,29 +39,17 @@ describe('200,000 rows of 20 columns', () => {
   const COUNT = 200_000;
   const rows = generateRows(COUNT, 20, 2024);
   let ckan: FakeCkan;
-  let loadMs = 0;
 
   beforeAll(async () => {
     ckan = await startFakeCkan();
     const summary = await ckan.addResource({ id: 'big', fields: rows.fields, rows });
-    loadMs = summary.milliseconds;
     expect(summary.total).toBe(COUNT);
   }, 120_000);
   afterAll(() => ckan.stop());
 
-  it('loads fast (generation included)', () => {
-    const rate = Math.round(COUNT / (loadMs / 1000));
-    console.log(
-      `fake-ckan: generated and loaded ${COUNT} rows x 20 columns in ${loadMs.toFixed(0)} ms ` +
-        `(${rate.toLocaleString('en')} rows/s; 3,000,000 rows ≈ ${Math.round(3e6 / rate)} s)`,
-    );
-    // 3,000,000 rows must load well under a minute: at least 100,000 rows/s here, with slack
-    // for slow test machines.
-    expect(rate).toBeGreaterThan(50_000);
-  });
-
+  // How fast rows load and read back is measured by the bench script (npm run bench), not here:
+  // a rate asserted in the unit suite fails on a busy machine for no fault of the code.
   it('gives every row back, unchanged, through 5000-row pages', async () => {
-    const started = performance.now();
     let index = 0;
     for (let offset = 0; ; offset += 5000) {
       const answer = await post(ckan, { resource_id: 'big', offset, limit: 5000 });
@@ -75,11 +63,6 @@ describe('200,000 rows of 20 columns', () => {
       }
     }
     expect(index).toBe(COUNT);
-    const seconds = (performance.now() - started) / 1000;
-    console.log(
-      `fake-ckan: read ${COUNT} rows back in ${seconds.toFixed(1)} s ` +
-        `(${Math.round(COUNT / seconds).toLocaleString('en')} rows/s, client parsing included)`,
-    );
   });
 
   it('streams a large page in many chunks instead of one string', async () => {

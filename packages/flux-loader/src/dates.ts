@@ -14,14 +14,18 @@ export function utcDate(
   return date;
 }
 
+/** The widest UTC offset in use (Kiribati's +14:00; the lowest is -12:00). */
+const MAX_OFFSET_MINUTES = 14 * 60;
+
 const ISO_DATE =
   /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /**
  * A date from ISO 8601 text, `YYYY` to `YYYY-MM-DDTHH:MM:SS[.sss]` (a space may stand for the
  * `T`), UTC unless it names an offset; undefined when it is not one. Impossible dates
- * (2004-02-31, 24:00) are refused rather than rolled over. The one parser of the package: API
- * parameters and configuration timestamps alike.
+ * (2004-02-31, 24:00) are refused rather than rolled over, and so are offsets no zone has:
+ * beyond ±14:00 or with minutes past 59 (`+99:99` would otherwise move the time by four days).
+ * The one parser of the package: API parameters and configuration timestamps alike.
  */
 export function parseIsoDate(text: string): Date | undefined {
   const match = ISO_DATE.exec(text.trim());
@@ -57,7 +61,7 @@ export function parseIsoDate(text: string): Date | undefined {
   }
   if (zone === undefined || zone === 'Z') return date;
   const [, sign, hours, minutes] = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
-  return new Date(
-    date.getTime() - (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes)) * 60_000,
-  );
+  const offset = Number(hours) * 60 + Number(minutes);
+  if (Number(minutes) > 59 || offset > MAX_OFFSET_MINUTES) return undefined;
+  return new Date(date.getTime() - (sign === '-' ? -1 : 1) * offset * 60_000);
 }

@@ -181,6 +181,52 @@ describe('flux-manage', () => {
     store.close();
   });
 
+  it('refuses point data given to a grid model, naming the point model, and loads nothing', async () => {
+    const XCO2 = fixture('xco2.mat');
+    for (const model of ['SpatioTemporalMatrix', 'KrigedXCO2Matrix']) {
+      const refused = await manage([
+        'load',
+        '-p',
+        XCO2,
+        '-m',
+        model,
+        '-n',
+        'points',
+        '-o',
+        'timestamp=2009-06-15T00:00:00',
+      ]);
+      expect(refused).toEqual({
+        code: 1,
+        out: '',
+        err: `${model}: xco2.mat holds point data, not a grid: only 4 of its 1311 rows share a longitude or latitude with another row, where a grid's cells line up in rows and columns. Load it with -m XCO2Matrix, the model for point retrievals (x, y, value, day of year, year, error); nothing was loaded\n`,
+      });
+    }
+    const store = FluxStore.open(db);
+    expect(store.list('collections')).toEqual([]);
+    expect(store.list('metadata')).toEqual([]);
+    store.close();
+    // The model the message names loads the same file.
+    expect((await manage(['load', '-p', XCO2, '-m', 'XCO2Matrix', '-n', 'points'])).code).toBe(0);
+  });
+
+  it('refuses a timestamp whose offset no zone has, and takes the widest real one', async () => {
+    const refused = await manage(loadCasa('casa', '2004-06-30T00:00:00+99:99'));
+    expect(refused).toEqual({
+      code: 1,
+      out: '',
+      err: `Invalid configuration (${fixture('casagfed2004.json')}):\n  timestamp: expected an ISO 8601 date and time such as 2004-06-30T00:00:00, got "2004-06-30T00:00:00+99:99"\n`,
+    });
+    expect((await manage(loadCasa('casa', '2004-06-30T00:00:00+14:01'))).code).toBe(1);
+    expect((await manage(['db', '-l', 'collections'])).out).toBe('');
+    expect(await manage(loadCasa('casa', '2004-06-30T14:00:00+14:00'))).toEqual({
+      code: 0,
+      out: 'Upload complete!\n8 records loaded into "casa" (8 in all).\n',
+      err: '',
+    });
+    const metadata = JSON.parse((await manage(['db', '-n', 'casa'])).out) as { dates: string[] };
+    expect(metadata.dates).toEqual(['2004-06-30T00:00:00', '2004-06-30T21:00:00']);
+  });
+
   it('runs as a program with the documented exit codes', async () => {
     const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
     const run = (args: string[]) =>

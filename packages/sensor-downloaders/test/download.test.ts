@@ -112,16 +112,27 @@ describe('fetchFile', () => {
       retryAfterSeconds: 1,
       serverErrors: 2,
     });
-    const began = Date.now();
+    // The waits are recorded, not waited: what they were asked to be is what is checked.
+    const waits: number[] = [];
+    const recording = new HttpClient({
+      provider: 'Test',
+      retry: { retries: 5, baseDelayMs: 5, maxDelayMs: 5000 },
+      sleep: async (ms) => void waits.push(ms),
+    });
     const fetched = await fetchFile(
-      client(5, 5000),
+      recording,
       'S1',
       { url: `${host.url}/d`, filename: 'd', key: 'S1', size: file.size },
       { outdir: outdir() },
     );
     expect(fetched.bytes).toBe(10_000);
-    expect(Date.now() - began).toBeGreaterThanOrEqual(950);
     expect(host.requests).toHaveLength(4);
+    // Retry-After: 1 is a full second; the two 5xx after it get jittered backoffs of at most
+    // 10 and 20 ms (5 ms doubled per attempt).
+    expect(waits).toHaveLength(3);
+    expect(waits[0]).toBe(1000);
+    expect(waits[1]).toBeLessThanOrEqual(10);
+    expect(waits[2]).toBeLessThanOrEqual(20);
   });
 
   it('starts over once on a checksum mismatch, and fails clearly the second time', async () => {
@@ -224,13 +235,19 @@ describe('fetchFile', () => {
     const host = await fileHost(file, { stallAtByte: 500_000 });
     const dir = outdir();
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 300);
     await expect(
       fetchFile(
         client(),
         'S1',
         { url: `${host.url}/i`, filename: 'i.zip', key: 'S1', size: file.size },
-        { outdir: dir, signal: controller.signal },
+        {
+          outdir: dir,
+          signal: controller.signal,
+          // Cancelled once all the host sends before it stalls has arrived.
+          onProgress: ({ bytes }) => {
+            if (bytes >= 500_000) controller.abort();
+          },
+        },
       ),
     ).rejects.toBeInstanceOf(DownloadCancelled);
     expect(readdirSync(dir)).toEqual(['i.zip.part']);

@@ -15,7 +15,7 @@ import {
 } from '../src/index.js';
 import { UsgsEtm, UsgsOt, UsgsTm, type Usgs, type UsgsOptions } from '../src/providers/usgs.js';
 import { startUsgsFake, type UsgsFake, type UsgsFakeOptions } from './fakes/usgs.js';
-import { closeAfterEach, MARKHAM } from './helpers.js';
+import { closeAfterEach, manualClock, MARKHAM } from './helpers.js';
 
 const CREDENTIALS = { username: 'landsat-user', token: 'app-token-123' };
 const FAST_RETRY = { retry: { retries: 5, baseDelayMs: 5, maxDelayMs: 40 } };
@@ -290,12 +290,13 @@ describe('USGS errors and sessions', () => {
   });
 
   it('renews a key that expired between pages (apiKeyTtlMs) and goes on', async () => {
-    const { fake, api } = await setup({ count: 6, apiKeyTtlMs: 150 });
+    const clock = manualClock();
+    const { fake, api } = await setup({ count: 6, apiKeyTtlMs: 150, now: clock.now });
     const pages: Scene[] = [];
     for await (const scene of api.scenes({ limit: 3 })) {
       pages.push(scene);
-      // Wait past the key's life while holding the first page.
-      if (pages.length === 1) await new Promise((resolve) => setTimeout(resolve, 250));
+      // The key's life passes while the first page is held.
+      if (pages.length === 1) clock.advance(150);
     }
     expect(pages).toHaveLength(6);
     expect(callsTo(fake, 'login-token')).toHaveLength(2);

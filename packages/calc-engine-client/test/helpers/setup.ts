@@ -42,17 +42,39 @@ export function temporaryDir(prefix = 'calc-engine-client'): string {
   return dir;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Polls `check` until it is true (or fails after `timeoutMs`). */
 export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('Condition not met in time');
-    await sleep(10);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A client's `sleep` option that records every delay asked for instead of letting time pass:
+ * the delays `hold` picks wait until `release()` ends them (or their signal aborts them), the
+ * others end at once. Request timeouts wait through it too, so holding them keeps a request
+ * from timing out until the test says so.
+ */
+export function recordedSleeps(hold: (ms: number) => boolean) {
+  const asked: number[] = [];
+  const held: (() => void)[] = [];
+  return {
+    asked,
+    sleep(ms: number, signal?: AbortSignal): Promise<void> {
+      asked.push(ms);
+      return new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason as Error);
+        signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        if (hold(ms)) held.push(resolve);
+        else resolve();
+      });
+    },
+    release(): void {
+      for (const resolve of held.splice(0)) resolve();
+    },
+  };
 }
 
 export const JOB_INI = `[general]

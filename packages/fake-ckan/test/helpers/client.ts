@@ -109,3 +109,28 @@ export async function ckanpackagerFetch(
   }
   return { fields: first['fields'] as { id: string }[], backend, records: out };
 }
+
+/**
+ * A `wait` for startFakeCkan that holds each delayed answer until the test releases it, so a
+ * delay is seen without letting real time pass. `arrived(n)` resolves once n answers are held.
+ */
+export function heldDelays() {
+  const held: { ms: number; release: () => void }[] = [];
+  let arrival: (() => void) | undefined;
+  return {
+    held,
+    wait(ms: number, signal: AbortSignal): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        held.push({ ms, release: resolve });
+        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        arrival?.();
+      });
+    },
+    async arrived(count: number): Promise<void> {
+      while (held.length < count) await new Promise<void>((resolve) => (arrival = resolve));
+    },
+    releaseAll(): void {
+      for (const delay of held.splice(0)) delay.release();
+    },
+  };
+}

@@ -35,13 +35,19 @@ export class KrigedXCO2Matrix extends BaseModel {
   }> {
     if (this.table !== undefined) return this.table;
     const [, columns] = this.dimensions();
+    const matrix = await this.file.readMatrix(this.variable());
+    // Point data is named as such first: its column count alone would not say which model fits.
+    if (columns >= 2) {
+      const column = (index: number) =>
+        Float64Array.from({ length: matrix.rows }, (_, row) => matrix.data[row * columns + index]!);
+      this.refusePoints(column(1), column(0));
+    }
     if (columns !== 9) {
       throw new ModelInputError(
         this.name,
         `variable "${this.variable()}" must have 9 columns (y, x, values, errors, ...), not ${columns}`,
       );
     }
-    const matrix = await this.file.readMatrix(this.variable());
     const cells = new Float64Array(matrix.rows * 2);
     const values = new Float64Array(matrix.rows);
     const errors = new Float64Array(matrix.rows);

@@ -108,6 +108,34 @@ export abstract class BaseModel implements FluxModel {
     );
   }
 
+  /**
+   * Refuses scattered points where a grid model expects cells. A grid's cells line up in
+   * columns and rows, so nearly every cell shares its longitude or latitude with another;
+   * point retrievals (the XCO2 files) hardly ever do. Without this check a point file loads
+   * as a grid without complaint, its day-of-year and year columns taken for time steps.
+   */
+  protected refusePoints(xs: ArrayLike<number>, ys: ArrayLike<number>): void {
+    const count = xs.length;
+    if (count < 3) return;
+    const tally = (values: ArrayLike<number>): Map<number, number> => {
+      const seen = new Map<number, number>();
+      for (let index = 0; index < count; index++)
+        seen.set(values[index]!, (seen.get(values[index]!) ?? 0) + 1);
+      return seen;
+    };
+    const byX = tally(xs);
+    const byY = tally(ys);
+    let aligned = 0;
+    for (let index = 0; index < count; index++) {
+      if (byX.get(xs[index]!)! > 1 || byY.get(ys[index]!)! > 1) aligned++;
+    }
+    if (aligned * 2 >= count) return;
+    throw new ModelInputError(
+      this.name,
+      `${basename(this.path)} holds point data, not a grid: only ${aligned} of its ${count} rows share a longitude or latitude with another row, where a grid's cells line up in rows and columns. Load it with -m XCO2Matrix, the model for point retrievals (x, y, value, day of year, year, error); nothing was loaded`,
+    );
+  }
+
   /** A file-name pattern giving the date, for models whose files carry it. */
   protected fileNamePattern(): RegExp | undefined {
     return undefined;

@@ -70,6 +70,7 @@ export class SpatioTemporalMatrix extends BaseModel {
     }
     const xs = wanted.get(x)!;
     const ys = wanted.get(y)!;
+    this.refusePoints(xs, ys);
     const cells = new Float64Array(xs.length * 2);
     for (let cell = 0; cell < xs.length; cell++) {
       cells[2 * cell] = roundTo(xs[cell]!, 5);

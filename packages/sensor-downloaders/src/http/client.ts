@@ -38,6 +38,12 @@ export interface HttpClientOptions {
   cookies?: boolean;
   maxRedirects?: number;
   userAgent?: string;
+  /**
+   * How backoffs and Retry-After waits are waited out (default: a timer that rejects with
+   * DownloadCancelled when the signal fires). Tests pass their own to see the delays asked
+   * for without letting time pass.
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface RequestOptions {
@@ -120,11 +126,14 @@ export function isNetworkError(error: unknown): boolean {
 export class HttpClient {
   readonly provider: string;
   readonly retry: RetryPolicy;
+  /** Waits out backoffs (the `sleep` option, else a timer); downloads wait through it too. */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #options: HttpClientOptions;
   readonly #jar: CookieJar | undefined;
 
   constructor(options: HttpClientOptions) {
     this.provider = options.provider;
+    this.sleep = options.sleep ?? sleep;
     this.#options = options;
     this.retry = { retries: 5, baseDelayMs: 500, maxDelayMs: 60_000, ...options.retry };
     this.#jar = options.cookies === true ? new CookieJar() : undefined;
@@ -145,7 +154,7 @@ export class HttpClient {
         response = await this.#followRedirects(url, options);
       } catch (error) {
         if (options.retry !== false && isNetworkError(error) && attempt < this.retry.retries) {
-          await sleep(backoffMs(attempt, this.retry), options.signal);
+          await this.sleep(backoffMs(attempt, this.retry), options.signal);
           continue;
         }
         if (options.signal?.aborted)
@@ -177,7 +186,7 @@ export class HttpClient {
       ) {
         const wait = retryAfterMs(response.headers.get('retry-after'));
         await response.body?.cancel();
-        await sleep(
+        await this.sleep(
           wait === undefined
             ? backoffMs(attempt, this.retry)
             : Math.min(wait, this.retry.maxDelayMs),

@@ -11,7 +11,7 @@ import {
   redactUrl,
   StalledTransferError,
 } from '../errors.js';
-import { backoffMs, isNetworkError, sleep, type HttpClient } from './client.js';
+import { backoffMs, isNetworkError, type HttpClient } from './client.js';
 import { BackgroundHash } from './hash-pool.js';
 
 /** One file of a scene, as a provider describes it. */
@@ -230,7 +230,7 @@ export async function fetchFile(
         isBodyError(error);
       lastError = stalled ? new StalledTransferError(file.url, stallMs) : error;
       if (!retryable || attempt === attempts - 1) throw lastError;
-      await sleep(backoffMs(attempt, client.retry), options.signal);
+      await client.sleep(backoffMs(attempt, client.retry), options.signal);
     }
   }
   throw (

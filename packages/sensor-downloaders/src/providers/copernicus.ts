@@ -64,6 +64,11 @@ export interface CopernicusOptions {
    */
   trustedHosts?: (host: string) => boolean;
   http?: { retry?: Partial<RetryPolicy>; timeoutMs?: number };
+  /**
+   * The clock token lifetimes are counted on, in ms (default `Date.now`): tests pass their
+   * own, shared with the fake server, to expire tokens without waiting.
+   */
+  now?: () => number;
 }
 
 /** One OData product, as the catalogue returns it (the fields read here). */
@@ -124,11 +129,14 @@ class KeycloakSession implements AuthProvider {
   #refresh: string | undefined;
   #refreshExpiresAt = 0;
   #pending: Promise<string> | undefined;
+  readonly #now: () => number;
 
   constructor(
     identityUrl: string,
     credentials: { username: string; password: string; totp?: string },
+    now: () => number,
   ) {
+    this.#now = now;
     const base = `${identityUrl.replace(/\/+$/, '')}/auth/realms/CDSE/protocol/openid-connect`;
     this.#tokenUrl = `${base}/token`;
     this.#logoutUrl = `${base}/logout`;
@@ -151,7 +159,7 @@ class KeycloakSession implements AuthProvider {
 
   /** A live access token; requests made meanwhile share the one token request. */
   async token(signal?: AbortSignal): Promise<string> {
-    if (this.#access !== undefined && Date.now() < this.#accessRenewAt) return this.#access;
+    if (this.#access !== undefined && this.#now() < this.#accessRenewAt) return this.#access;
     // The shared request runs without any caller's signal, so one caller cancelling does not
     // fail the others; each caller stops waiting on its own signal.
     this.#pending ??= this.#renew().finally(() => (this.#pending = undefined));
@@ -170,7 +178,7 @@ class KeycloakSession implements AuthProvider {
   }
 
   async #renew(): Promise<string> {
-    if (this.#refresh !== undefined && Date.now() < this.#refreshExpiresAt) {
+    if (this.#refresh !== undefined && this.#now() < this.#refreshExpiresAt) {
       const refreshed = await this.#grant({
         grant_type: 'refresh_token',
         refresh_token: this.#refresh,
@@ -220,7 +228,7 @@ class KeycloakSession implements AuthProvider {
         ...(body.error === undefined ? {} : { providerCode: body.error }),
       });
     }
-    const now = Date.now();
+    const now = this.#now();
     const accessSeconds = Number(body.expires_in ?? 600);
     // Renew 60 s before expiry, or at 80 % of a short lifetime.
     this.#accessRenewAt = now + 1000 * (accessSeconds - Math.min(60, accessSeconds * 0.2));
@@ -325,11 +333,15 @@ export class Copernicus extends SensorApi {
           hostname.endsWith('.dataspace.copernicus.eu')
         );
       });
-    this.#session = new KeycloakSession(this.identityUrl, {
-      username: options.username,
-      password: options.password,
-      ...(options.totp === undefined ? {} : { totp: options.totp }),
-    });
+    this.#session = new KeycloakSession(
+      this.identityUrl,
+      {
+        username: options.username,
+        password: options.password,
+        ...(options.totp === undefined ? {} : { totp: options.totp }),
+      },
+      options.now ?? Date.now,
+    );
     this.#client = new HttpClient({
       provider: PROVIDER,
       auth: this.#session,

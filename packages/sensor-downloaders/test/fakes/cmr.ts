@@ -149,6 +149,8 @@ export interface CmrFakeOptions extends MakeCmrGranulesOptions {
   tokenTtlMs?: number;
   /** Signed URL lifetime (default 1 hour). */
   signedUrlTtlMs?: number;
+  /** The clock tokens and signed URLs expire on, in ms (default `Date.now`). */
+  now?: () => number;
   /**
    * A DAAC that does not take EDL bearer tokens (hosts not behind TEA): any `Authorization:
    * Bearer` on the data host gets 401 `{"error":"invalid_token"}`; only the cookie flow works.
@@ -409,6 +411,7 @@ export async function startCmrFake(options: CmrFakeOptions = {}): Promise<CmrFak
   const password = options.password ?? 'pass';
   const tokenTtlMs = options.tokenTtlMs ?? 60 * 86_400_000;
   const signedUrlTtlMs = options.signedUrlTtlMs ?? 3_600_000;
+  const clock = options.now ?? Date.now;
   const secret = 'fake-signing-secret';
   const state: CmrFakeState = {
     tokenRequests: 0,
@@ -439,7 +442,7 @@ export async function startCmrFake(options: CmrFakeOptions = {}): Promise<CmrFak
   const tokenState = (token: string): 'live' | 'expired' | 'unknown' => {
     const expiry = tokens.get(token);
     if (expiry === undefined) return 'unknown';
-    return Date.now() < expiry ? 'live' : 'expired';
+    return clock() < expiry ? 'live' : 'expired';
   };
 
   const track =
@@ -649,7 +652,7 @@ export async function startCmrFake(options: CmrFakeOptions = {}): Promise<CmrFak
         let token = lastToken;
         if (token === undefined || tokenState(token) !== 'live') {
           token = `EDL-token-${++state.tokensIssued}`;
-          tokens.set(token, Date.now() + tokenTtlMs);
+          tokens.set(token, clock() + tokenTtlMs);
           lastToken = token;
         }
         return sendJson(res, 200, {
@@ -715,7 +718,7 @@ export async function startCmrFake(options: CmrFakeOptions = {}): Promise<CmrFak
         url.searchParams.get('X-Amz-Signature') !== sign(path, date)
       )
         return s3Error(res, 403, 'AccessDenied', 'Access Denied');
-      if (Date.now() - date > signedUrlTtlMs)
+      if (clock() - date > signedUrlTtlMs)
         return s3Error(res, 403, 'AccessDenied', 'Request has expired');
       await serveFile(req, res, granule.file, {
         faults: granule.faults ?? (granule.faults = {}),
@@ -794,7 +797,7 @@ export async function startCmrFake(options: CmrFakeOptions = {}): Promise<CmrFak
         return;
       }
       state.signedRedirects++;
-      const now = Date.now();
+      const now = clock();
       const target = new URL(`${signedUrl}/${granule.path}`);
       target.searchParams.set('A-userid', username);
       target.searchParams.set('X-Amz-Algorithm', 'AWS4-HMAC-SHA256');

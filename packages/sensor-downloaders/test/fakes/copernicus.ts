@@ -153,6 +153,8 @@ export interface CopernicusFakeOptions extends MakeCopernicusProductsOptions {
   retryAfterSeconds?: number;
   /** Status of the catalogue → zipper redirect (default 307). */
   redirectStatus?: 301 | 302 | 303 | 307 | 308;
+  /** The clock tokens expire on, in ms (default `Date.now`); a test shares one with the client. */
+  now?: () => number;
 }
 
 export interface CopernicusFakeState {
@@ -620,7 +622,7 @@ export async function startCopernicusFake(
   const refreshTokens = new Map<string, { expiresAt: number; session: Session }>();
   let tokenCounter = 0;
 
-  const now = () => Date.now();
+  const now = options.now ?? Date.now;
   const sessionLive = (session: Session) => session.active && now() < session.refreshExpiresAt;
   const countSessions = () => (state.sessions = sessions.filter(sessionLive).length);
   const product = (idOrName: string) =>

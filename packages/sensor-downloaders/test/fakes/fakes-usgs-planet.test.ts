@@ -8,7 +8,7 @@ import { Parser, x as extract } from 'tar';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPlanetFake, type PlanetFake } from './planet.js';
 import { startUsgsFake, usgsBandProductId, usgsBundleProductId, type UsgsFake } from './usgs.js';
-import { MARKHAM } from '../helpers.js';
+import { manualClock, MARKHAM } from '../helpers.js';
 
 interface Envelope<T = unknown> {
   requestId: number;
@@ -164,11 +164,13 @@ describe('USGS M2M fake', () => {
   });
 
   it('expires api keys after apiKeyTtlMs', async () => {
-    const fake = await usgs({ apiKeyTtlMs: 300 });
+    const clock = manualClock();
+    const fake = await usgs({ apiKeyTtlMs: 300, now: clock.now });
     const key = await login(fake);
+    clock.advance(299);
     const ok = await m2m(fake, 'scene-search', { datasetName: 'landsat_ot_c2_l2' }, key);
     expect(ok.json.errorCode).toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    clock.advance(1);
     const expired = await m2m(fake, 'scene-search', { datasetName: 'landsat_ot_c2_l2' }, key);
     expect(expired.status).toBe(200);
     expect(expired.json.errorCode).toBe('AUTH_INVALID');

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CmrFake, startCmrFake } from './cmr.js';
 import { type CopernicusFake, startCopernicusFake } from './copernicus.js';
+import { manualClock } from '../helpers.js';
 
 const md5 = (bytes: ArrayBuffer) => createHash('md5').update(Buffer.from(bytes)).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -168,7 +169,8 @@ describe('CMR fake', () => {
   });
 
   it('issues EDL tokens with Basic auth and expires them', async () => {
-    const fake = await cmr({ count: 1, tokenTtlMs: 300 });
+    const clock = manualClock();
+    const fake = await cmr({ count: 1, tokenTtlMs: 300, now: clock.now });
     const url = `${fake.ursUrl}/api/users/find_or_create_token`;
     const wrong = await fetch(url, {
       method: 'POST',
@@ -191,7 +193,9 @@ describe('CMR fake', () => {
         redirect: 'manual',
       });
     expect((await data('EDL-token-1')).status).toBe(307);
-    await sleep(350);
+    clock.advance(299);
+    expect((await data('EDL-token-1')).status).toBe(307);
+    clock.advance(1);
     const expired = await data('EDL-token-1');
     expect(expired.status).toBe(401);
     const renewed = await fetch(url, {
@@ -473,11 +477,13 @@ describe('Copernicus fake', () => {
   });
 
   it('issues, refreshes and expires Keycloak tokens and counts sessions', async () => {
+    const clock = manualClock();
     const fake = await cdse({
       count: 1,
       accessTtlSeconds: 1,
       refreshTtlSeconds: 60,
       maxSessions: 2,
+      now: clock.now,
     });
     const wrong = await fetch(fake.tokenUrl, {
       method: 'POST',
@@ -516,7 +522,9 @@ describe('Copernicus fake', () => {
     const get = (token: string) =>
       fetch(value, { headers: { authorization: `Bearer ${token}` }, redirect: 'manual' });
     expect((await get(tokens.access_token as string)).status).toBe(307);
-    await sleep(1100);
+    clock.advance(999);
+    expect((await get(tokens.access_token as string)).status).toBe(307);
+    clock.advance(1);
     const expired = await get(tokens.access_token as string);
     expect(expired.status).toBe(401);
     const refreshed = await refresh(fake, tokens.refresh_token as string);
@@ -556,9 +564,10 @@ describe('Copernicus fake', () => {
   });
 
   it('expires refresh tokens on the clock', async () => {
-    const fake = await cdse({ count: 1, refreshTtlSeconds: 1 });
+    const clock = manualClock();
+    const fake = await cdse({ count: 1, refreshTtlSeconds: 1, now: clock.now });
     const tokens = await login(fake);
-    await sleep(1100);
+    clock.advance(1000);
     expect((await refresh(fake, tokens.refresh_token as string)).status).toBe(400);
   });
 

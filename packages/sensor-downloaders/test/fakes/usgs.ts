@@ -181,6 +181,8 @@ export interface UsgsFakeOptions {
   username?: string;
   token?: string;
   apiKeyTtlMs?: number;
+  /** The clock API keys expire on, in ms (default `Date.now`). */
+  now?: () => number;
   count?: number;
   datasetName?: UsgsDataset;
   startDate?: string;
@@ -431,6 +433,7 @@ const invalid = (message: string) => new M2mError('INPUT_PARAMETER_INVALID', mes
 // ─── the fake ───────────────────────────────────────────────────────────────────────────────
 
 export async function startUsgsFake(options: UsgsFakeOptions = {}): Promise<UsgsFake> {
+  const clock = options.now ?? Date.now;
   const username = options.username ?? 'landsat-user';
   const appToken = options.token ?? 'app-token-123';
   const dataset = options.datasetName ?? 'landsat_ot_c2_l2';
@@ -482,7 +485,7 @@ export async function startUsgsFake(options: UsgsFakeOptions = {}): Promise<Usgs
     failNext: [],
     downloadFaults: options.downloadFaults ?? {},
     expireApiKeys() {
-      for (const key of fake.apiKeys.values()) key.expiresAt = Date.now() - 1;
+      for (const key of fake.apiKeys.values()) key.expiresAt = clock() - 1;
     },
     bundle(scene) {
       const malicious = fake.maliciousTar || scene.malicious;
@@ -887,12 +890,10 @@ export async function startUsgsFake(options: UsgsFakeOptions = {}): Promise<Usgs
       if (endpoint === 'login-token') {
         if (body.username !== username || body.token !== appToken)
           throw new M2mError('AUTH_INVALID', 'User credential denied');
-        const key = createHash('md5')
-          .update(`${username}:${++sessions}:${Date.now()}`)
-          .digest('hex');
+        const key = createHash('md5').update(`${username}:${++sessions}:${clock()}`).digest('hex');
         fake.apiKeys.set(key, {
           username,
-          expiresAt: Date.now() + fake.apiKeyTtlMs,
+          expiresAt: clock() + fake.apiKeyTtlMs,
           sessionId: sessions,
           loggedOut: false,
         });
@@ -910,7 +911,7 @@ export async function startUsgsFake(options: UsgsFakeOptions = {}): Promise<Usgs
       if (!known.includes(endpoint))
         throw new M2mError('UNKNOWN_ENDPOINT', `Unknown endpoint: ${endpoint}`, 404);
       if (apiKey === undefined) throw new M2mError('AUTH_INVALID', 'User credential denied');
-      if (session === undefined || session.loggedOut || session.expiresAt <= Date.now())
+      if (session === undefined || session.loggedOut || session.expiresAt <= clock())
         throw new M2mError('AUTH_INVALID', 'User credential denied');
       let data: unknown;
       switch (endpoint) {
