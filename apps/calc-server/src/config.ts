@@ -4,6 +4,7 @@ import {
   uploadConfig,
   LOG_LEVEL_CONFIG,
   SMTP_CONFIG,
+  jobQueueConfig,
 } from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
@@ -115,21 +116,7 @@ export const configSchema = defineConfig({
     description: 'Sender of emails',
   },
   ...SMTP_CONFIG,
-  redisUrl: {
-    env: 'CALC_SERVER_REDIS_URL',
-    type: 'url',
-    optional: true,
-    description: 'Run jobs through Redis instead of the embedded queue',
-  },
-  lostJobCheck: {
-    env: 'CALC_SERVER_LOST_JOB_CHECK',
-    type: 'duration',
-    default: '15s',
-    min: '100ms',
-    max: '1h',
-    description:
-      'How often running jobs are checked against the queue: a job Redis lost (restarted without its data) fails at the next check',
-  },
+  ...jobQueueConfig('CALC_SERVER', 'Run jobs through Redis instead of the embedded queue'),
   ...httpConfig('CALC_SERVER', { requestTimeout: '1h' }),
   ...uploadConfig('CALC_SERVER'),
   ...LOG_LEVEL_CONFIG,

@@ -1,4 +1,10 @@
-import { defineConfig, httpConfig, LOG_LEVEL_CONFIG, SMTP_CONFIG } from '@geoworks/service-kit';
+import {
+  defineConfig,
+  httpConfig,
+  LOG_LEVEL_CONFIG,
+  SMTP_CONFIG,
+  jobQueueConfig,
+} from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -204,21 +210,10 @@ export const configSchema = defineConfig({
     description: 'Sender of the emails (`EMAIL_FROM`)',
   },
   ...SMTP_CONFIG,
-  redisUrl: {
-    env: 'PACKAGER_REDIS_URL',
-    type: 'url',
-    optional: true,
-    description: 'Run jobs through Redis (several machines sharing PACKAGER_STORE_DIR)',
-  },
-  lostJobCheck: {
-    env: 'PACKAGER_LOST_JOB_CHECK',
-    type: 'duration',
-    default: '15s',
-    min: '100ms',
-    max: '1h',
-    description:
-      'How often accepted requests are checked against the queue: one Redis lost (restarted without its data) is logged as an error at the next check',
-  },
+  ...jobQueueConfig(
+    'PACKAGER',
+    'Run jobs through Redis (several machines sharing PACKAGER_STORE_DIR)',
+  ),
   ...httpConfig('PACKAGER'),
   ...LOG_LEVEL_CONFIG,
 });

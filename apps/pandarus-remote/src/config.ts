@@ -1,4 +1,10 @@
-import { defineConfig, httpConfig, uploadConfig, LOG_LEVEL_CONFIG } from '@geoworks/service-kit';
+import {
+  defineConfig,
+  httpConfig,
+  uploadConfig,
+  LOG_LEVEL_CONFIG,
+  jobQueueConfig,
+} from '@geoworks/service-kit';
 
 export const configSchema = defineConfig({
   port: {
@@ -66,22 +72,10 @@ export const configSchema = defineConfig({
     max: 64,
     description: 'Calculations run at once',
   },
-  redisUrl: {
-    env: 'PANDARUS_REDIS_URL',
-    type: 'url',
-    optional: true,
-    description:
-      'Run jobs through Redis (workers on other machines) instead of the embedded SQLite queue',
-  },
-  lostJobCheck: {
-    env: 'PANDARUS_LOST_JOB_CHECK',
-    type: 'duration',
-    default: '15s',
-    min: '100ms',
-    max: '1h',
-    description:
-      'How often queued and running jobs are checked against the queue: a job Redis lost (restarted without its data) fails at the next check',
-  },
+  ...jobQueueConfig(
+    'PANDARUS',
+    'Run jobs through Redis (workers on other machines) instead of the embedded SQLite queue',
+  ),
   ...httpConfig('PANDARUS_REMOTE', { requestTimeout: '1h' }),
   ...uploadConfig('PANDARUS_REMOTE'),
   ...LOG_LEVEL_CONFIG,

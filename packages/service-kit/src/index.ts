@@ -68,3 +68,4 @@ export type { ServeAppOptions } from './serve.js';
 export type { CreateAppOptions } from './app.js';
 export { recordRouteAnswers } from './answers.js';
 export type { RouteAnswer, RouteAnswerRecorder } from './answers.js';
+export { jobQueueConfig } from './queue-config.js';
