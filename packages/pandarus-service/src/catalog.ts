@@ -267,19 +267,18 @@ export class Catalog {
   }
 
   job(id: string): JobRecord | null {
-    const row = this.#db.prepare('SELECT id, type, status, error FROM jobs WHERE id = ?').get(id) as
-      JobRecord | undefined;
+    const row = this.#db
+      .prepare('SELECT id, type, status, error FROM jobs WHERE id = ?')
+      .get(id) as JobRecord | undefined;
     return row ?? null;
   }
 
   /** Ids of the jobs recorded as queued or started. */
   liveJobIds(): string[] {
-    return (
-      this.#db
-        .prepare("SELECT id FROM jobs WHERE status IN ('queued', 'started')")
-        .pluck()
-        .all() as string[]
-    );
+    return this.#db
+      .prepare("SELECT id FROM jobs WHERE status IN ('queued', 'started')")
+      .pluck()
+      .all() as string[];
   }
 
   close(): void {
