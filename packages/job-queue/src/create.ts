@@ -26,6 +26,8 @@ export interface CreateJobQueueOptions {
   /** Log lines kept per job; later ones are dropped. Default 100,000. */
   maxLogLinesPerJob?: number;
   logger?: QueueLogger;
+  /** The clock job retention is measured on; default `Date.now`. For tests. */
+  now?: () => number;
 }
 
 /** Opens a job queue on the chosen backend. */
@@ -63,6 +65,7 @@ export async function createJobQueue(options: CreateJobQueueOptions): Promise<Jo
     idleWorkersPerQueue: Math.max(...Object.values(queues).map((queue) => queue.concurrency)),
     maxLogLinesPerJob: options.maxLogLinesPerJob ?? 100_000,
     logger: options.logger,
+    now: options.now ?? Date.now,
   };
   const backend = options.backend ?? { kind: 'sqlite', file: ':memory:' };
   if (backend.kind === 'redis') {

@@ -178,3 +178,40 @@ describe('sqlite backend', () => {
     await expect(queue.enqueue('echo', 1)).rejects.toThrow('The job queue is closed');
   });
 });
+
+describe('sqlite retention', () => {
+  it('removes ended jobs and their logs once their retention has passed, keeping the others', async () => {
+    let now = Date.now();
+    const chatty = defineJobType({
+      type: 'chatty',
+      handler: (_payload: unknown, context) => context.log.info('kept until the job goes'),
+    });
+    const queue = await createJobQueue({
+      jobTypes: [chatty, echo],
+      backend: {
+        kind: 'sqlite',
+        file: join(dir, 'retention.sqlite'),
+        pollIntervalMs: 20,
+        retentionSeconds: 3600,
+      },
+      now: () => now,
+    });
+    try {
+      const old = await queue.enqueue('chatty', {});
+      await queue.wait(old, { timeoutMs: 5000 });
+      expect(await queue.logCount(old)).toBe(1);
+      // Past the old job's retention, but not past the one that ends now.
+      now += 3600_000 + 120_000;
+      const recent = await queue.enqueue('echo', 'recent');
+      await queue.wait(recent, { timeoutMs: 5000 });
+      for (;;) {
+        if ((await queue.get(old)) === null) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await expect(queue.logCount(old)).rejects.toThrow(`No job with id "${old}"`);
+      expect((await queue.get(recent))?.result).toBe('recent');
+    } finally {
+      await queue.close();
+    }
+  });
+});

@@ -28,16 +28,6 @@ export interface IntersectionRecord {
   vectorPath: string;
 }
 
-export type JobRecordStatus = 'queued' | 'started' | 'finished' | 'failed';
-
-/** What the service itself remembers of a calculation job, whatever its queue forgets. */
-export interface JobRecord {
-  id: string;
-  type: string;
-  status: JobRecordStatus;
-  error: string | null;
-}
-
 export interface CatalogSummary {
   files: [string, string, DatasetKind][];
   intersections: [string, string][];
@@ -74,15 +64,6 @@ CREATE TABLE IF NOT EXISTS remaining (
   PRIMARY KEY (first_sha256, second_sha256),
   FOREIGN KEY (first_sha256, second_sha256) REFERENCES intersections (first_sha256, second_sha256)
 );
-CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY,
-  type TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('queued', 'started', 'finished', 'failed')),
-  error TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_live ON jobs (id) WHERE status IN ('queued', 'started');
 CREATE TABLE IF NOT EXISTS rasterstats (
   vector_sha256 TEXT NOT NULL REFERENCES files (sha256),
   raster_sha256 TEXT NOT NULL REFERENCES files (sha256),
@@ -150,12 +131,6 @@ export class Catalog {
     return row === undefined ? null : toFile(row);
   }
 
-  shaByPath(path: string): string | null {
-    const row = this.#db.prepare('SELECT sha256 FROM files WHERE path = ?').get(path) as
-      { sha256: string } | undefined;
-    return row?.sha256 ?? null;
-  }
-
   addIntersection(record: IntersectionRecord): void {
     this.#db
       .prepare(
@@ -210,11 +185,6 @@ export class Catalog {
     return row?.path ?? null;
   }
 
-  /** Runs several writes as one: all of them or none. */
-  transaction<T>(work: () => T): T {
-    return this.#db.transaction(work)();
-  }
-
   /**
    * pandarus_remote 1.1's /catalog: lists, in the order things were added. Names are cleaned
    * again on the way out: catalogs written before names were cleaned at upload hold raw ones.
@@ -243,42 +213,9 @@ export class Catalog {
     };
   }
 
-  // ---- calculation jobs ---------------------------------------------------------------------
-
-  /** Remembers a job the service queued (again: nothing changes). */
-  trackJob(id: string, type: string): void {
-    const now = Date.now();
-    this.#db
-      .prepare(
-        `INSERT OR IGNORE INTO jobs (id, type, status, error, created_at, updated_at)
-         VALUES (?, ?, 'queued', NULL, ?, ?)`,
-      )
-      .run(id, type, now, now);
-  }
-
-  /** Records a job's new status; a finished or failed job stays as it ended. */
-  updateJob(id: string, status: JobRecordStatus, error: string | null = null): void {
-    this.#db
-      .prepare(
-        `UPDATE jobs SET status = ?, error = ?, updated_at = ?
-         WHERE id = ? AND status IN ('queued', 'started')`,
-      )
-      .run(status, error, Date.now(), id);
-  }
-
-  job(id: string): JobRecord | null {
-    const row = this.#db
-      .prepare('SELECT id, type, status, error FROM jobs WHERE id = ?')
-      .get(id) as JobRecord | undefined;
-    return row ?? null;
-  }
-
-  /** Ids of the jobs recorded as queued or started. */
-  liveJobIds(): string[] {
-    return this.#db
-      .prepare("SELECT id FROM jobs WHERE status IN ('queued', 'started')")
-      .pluck()
-      .all() as string[];
+  /** The database, for records that must be written in the same transaction as the catalog. */
+  get database(): Database.Database {
+    return this.#db;
   }
 
   close(): void {

@@ -91,6 +91,9 @@ function asNotAcceptable(error: unknown): unknown {
 }
 
 export interface IntersectionPayload {
+  /** Who the result belongs to, for the catalog: the inputs' sha256. */
+  firstSha256: string;
+  secondSha256: string;
   first: DatasetInput;
   second: DatasetInput;
   outDir: string;
@@ -156,6 +159,8 @@ async function intersection(
 }
 
 export interface RemainingPayload {
+  firstSha256: string;
+  secondSha256: string;
   source: DatasetInput;
   intersectionPath: string;
   outDir: string;
@@ -178,6 +183,8 @@ export function computeRemaining(
 }
 
 export interface RasterStatsPayload {
+  vectorSha256: string;
+  rasterSha256: string;
   vector: DatasetInput;
   raster: { path: string; band: number };
   outDir: string;

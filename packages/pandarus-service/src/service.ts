@@ -12,25 +12,21 @@ import {
 } from '@geoworks/errors';
 import type { VectorFormat } from '@geoworks/geo-intersect';
 import {
-  createJobQueue,
-  defineJobType,
-  JobLostError,
   JobNotFoundError,
-  watchLostJobs,
+  openServiceQueue,
   type Job,
-  type JobQueue,
-  type LostJobWatch,
   type QueueLogger,
   type RedisBackendOptions,
+  type ServiceQueue,
+  type SettledJob,
 } from '@geoworks/job-queue';
 import type { ZonalRule } from '@geoworks/raster-stats';
-import { siblingModule } from '@geoworks/workers';
 import { Catalog, type CatalogSummary, type FileRecord } from './catalog.js';
+import { pandarusJobs, type PandarusJobs } from './jobs.js';
 import { displayName, safeDatasetName } from './names.js';
 import type {
   InspectPayload,
   Inspection,
-  IntersectionJobResult,
   IntersectionPayload,
   RasterStatsPayload,
   RemainingPayload,
@@ -50,7 +46,9 @@ export interface PandarusServiceOptions {
   /** Calculations at once; default 1. */
   concurrency?: number;
   /** Run jobs through Redis (workers on other machines) instead of the embedded queue. */
-  redis?: Omit<RedisBackendOptions, 'kind'>;
+  redis?: Omit<RedisBackendOptions, 'kind' | 'retentionSeconds'>;
+  /** Ended jobs are forgotten after this (their results stay in the catalog); default 7 days. */
+  retentionSeconds?: number;
   /**
    * How often queued and running jobs are checked against the queue (on Redis, a restart
    * without its data forgets them); a forgotten job fails at the next check. Default 15 s.
@@ -82,44 +80,6 @@ export interface ReceivedFile {
 
 export type CalculationKind = 'intersection' | 'remaining' | 'rasterstats';
 
-const HOUR = 3_600_000;
-const handlers = siblingModule(import.meta.url, 'handlers');
-
-const jobTypes = [
-  defineJobType({
-    type: 'inspect',
-    queue: 'fast',
-    isolation: 'process',
-    module: handlers,
-    exportName: 'inspectDataset',
-    timeoutMs: 10 * 60_000,
-  }),
-  defineJobType({
-    type: 'intersection',
-    queue: 'slow',
-    isolation: 'process',
-    module: handlers,
-    exportName: 'computeIntersection',
-    timeoutMs: 4 * HOUR,
-  }),
-  defineJobType({
-    type: 'remaining',
-    queue: 'slow',
-    isolation: 'process',
-    module: handlers,
-    exportName: 'computeRemaining',
-    timeoutMs: HOUR / 2,
-  }),
-  defineJobType({
-    type: 'rasterstats',
-    queue: 'slow',
-    isolation: 'process',
-    module: handlers,
-    exportName: 'computeRasterStats',
-    timeoutMs: HOUR / 2,
-  }),
-];
-
 /**
  * pandarus_remote's use cases over a catalog and a job queue: uploads are inspected in a
  * worker process and registered; calculations run as deduplicated background jobs whose
@@ -127,7 +87,7 @@ const jobTypes = [
  */
 export class PandarusService {
   readonly #catalog: Catalog;
-  readonly #queue: JobQueue;
+  #queue!: ServiceQueue<PandarusJobs>;
   readonly #dirs: Record<
     'uploads' | 'incoming' | 'intersections' | 'remaining' | 'rasterstats',
     string
@@ -135,18 +95,9 @@ export class PandarusService {
   readonly #options: Required<
     Pick<PandarusServiceOptions, 'cpus' | 'exportFormat' | 'rasterRule' | 'compress'>
   >;
-  readonly #logger: QueueLogger | undefined;
-  readonly #lostJobs: LostJobWatch;
 
-  private constructor(
-    catalog: Catalog,
-    queue: JobQueue,
-    dataDir: string,
-    options: PandarusServiceOptions,
-  ) {
+  private constructor(catalog: Catalog, dataDir: string, options: PandarusServiceOptions) {
     this.#catalog = catalog;
-    this.#queue = queue;
-    this.#logger = options.logger;
     this.#dirs = {
       uploads: join(dataDir, 'uploads'),
       incoming: join(dataDir, 'uploads', 'incoming'),
@@ -161,37 +112,25 @@ export class PandarusService {
       rasterRule: options.rasterRule ?? 'coverage',
       compress: options.compress ?? true,
     };
-    queue.on('started', (job) => catalog.updateJob(job.id, 'started'));
-    queue.on('finished', (job) => this.#record(job));
-    const failed = (job: Job) => catalog.updateJob(job.id, 'failed', job.error?.message ?? null);
-    queue.on('failed', failed);
-    queue.on('aborted', failed);
-    this.#lostJobs = watchLostJobs(queue, {
-      liveJobs: () => catalog.liveJobIds(),
-      onLost: (id) => this.#lost(id),
-      // An end whose event came before the job was recorded (or while nobody listened).
-      onEnded: (job) => (job.status === 'finished' ? this.#record(job) : failed(job)),
-      intervalMs: options.lostJobCheckMs ?? 15_000,
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
-    });
   }
 
   static async open(options: PandarusServiceOptions): Promise<PandarusService> {
     mkdirSync(options.dataDir, { recursive: true });
     const catalog = new Catalog(join(options.dataDir, 'catalog.sqlite'));
-    const queue = await createJobQueue({
-      backend:
-        options.redis === undefined
-          ? { kind: 'sqlite', file: join(options.dataDir, 'jobs.sqlite') }
-          : { kind: 'redis', ...options.redis },
-      jobTypes,
+    const service = new PandarusService(catalog, options.dataDir, options);
+    // Opening catches up with the jobs that ended (or were lost) while nobody listened.
+    service.#queue = await openServiceQueue({
+      dataDir: options.dataDir,
+      ...(options.redis === undefined ? {} : { redis: options.redis }),
+      ...(options.retentionSeconds === undefined
+        ? {}
+        : { retentionSeconds: options.retentionSeconds }),
+      jobs: pandarusJobs,
       queues: { fast: { concurrency: 2 }, slow: { concurrency: options.concurrency ?? 1 } },
+      ledger: { database: catalog.database, record: (job) => service.#record(job) },
+      ...(options.lostJobCheckMs === undefined ? {} : { lostJobCheckMs: options.lostJobCheckMs }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    const service = new PandarusService(catalog, queue, options.dataDir, options);
-    // Jobs that ended (or were lost) while the service was not listening: only the ones it
-    // still waits for are asked about, not every finished job the queue keeps.
-    await service.#lostJobs.check();
     return service;
   }
 
@@ -229,13 +168,7 @@ export class PandarusService {
       const path = join(this.#dirs.uploads, storedName);
       await rename(file.path, path);
       try {
-        const inspection = await this.#run<Inspection>('inspect', {
-          path,
-          name,
-          layer,
-          band,
-          field,
-        } satisfies InspectPayload);
+        const inspection = await this.#inspect({ path, name, layer, band, field });
         const added = this.#catalog.addFile({
           sha256,
           name,
@@ -258,20 +191,20 @@ export class PandarusService {
     }
   }
 
-  /** Runs a job and waits for its result, turning its failure back into the error. */
-  async #run<T>(type: string, payload: unknown): Promise<T> {
-    const id = await this.#queue.enqueue(type, payload);
+  /** Inspects an upload in a worker process and waits for it, turning a refusal into a 406. */
+  async #inspect(payload: InspectPayload): Promise<Inspection> {
+    const id = await this.#queue.enqueue('inspect', payload);
     let job: Job;
     try {
       job = await this.#queue.wait(id);
     } catch (error) {
       if (!(error instanceof JobNotFoundError)) throw error;
       throw new UnavailableError(
-        `The job queue lost the ${type} job (its Redis state is gone); send the request again`,
+        'The job queue lost the inspection of the upload (its Redis state is gone); send it again',
         { code: 'JOB_LOST', details: { retryAfterSeconds: 5 } },
       );
     }
-    if (job.status === 'finished') return job.result as T;
+    if (job.status === 'finished') return job.result as Inspection;
     const error = job.error;
     if (error?.kind === 'not-acceptable' || error?.kind === 'invalid-input') {
       throw new NotAcceptableError(
@@ -279,7 +212,7 @@ export class PandarusService {
         error.code === undefined ? {} : { code: error.code },
       );
     }
-    throw new Error(`${type} job ${id} ${job.status}: ${error?.message ?? 'no error recorded'}`);
+    throw new Error(`inspect job ${id} ${job.status}: ${error?.message ?? 'no error recorded'}`);
   }
 
   // ---- calculations -----------------------------------------------------------------------
@@ -300,6 +233,8 @@ export class PandarusService {
       throw new ConflictError('This intersection has already been calculated');
     }
     const payload: IntersectionPayload = {
+      firstSha256: first.sha256,
+      secondSha256: second.sha256,
       first: datasetInput(first),
       second: datasetInput(second),
       outDir: this.#dirs.intersections,
@@ -307,16 +242,9 @@ export class PandarusService {
       format: this.#options.exportFormat,
       compress: this.#options.compress,
     };
-    return this.#enqueueTracked('intersection', payload, {
+    return this.#queue.enqueue('intersection', payload, {
       key: `intersection:${first.sha256}:${second.sha256}`,
     });
-  }
-
-  /** Queues a calculation and remembers it, so its end is known even if the queue forgets it. */
-  async #enqueueTracked(type: CalculationKind, payload: unknown, options: { key: string }) {
-    const id = await this.#queue.enqueue(type, payload, options);
-    this.#catalog.trackJob(id, type);
-    return id;
   }
 
   async requestRemaining(firstSha: string, secondSha: string): Promise<string> {
@@ -329,12 +257,14 @@ export class PandarusService {
     }
     requireVector(first, 'first');
     const payload: RemainingPayload = {
+      firstSha256: firstSha,
+      secondSha256: secondSha,
       source: datasetInput(first),
       intersectionPath: intersection.vectorPath,
       outDir: this.#dirs.remaining,
       compress: this.#options.compress,
     };
-    return this.#enqueueTracked('remaining', payload, {
+    return this.#queue.enqueue('remaining', payload, {
       key: `remaining:${firstSha}:${secondSha}`,
     });
   }
@@ -350,13 +280,15 @@ export class PandarusService {
       throw new ConflictError('These raster statistics have already been calculated');
     }
     const payload: RasterStatsPayload = {
+      vectorSha256: vectorSha,
+      rasterSha256: rasterSha,
       vector: datasetInput(vector),
       raster: { path: raster.path, band: raster.band ?? 1 },
       outDir: this.#dirs.rasterstats,
       rule: this.#options.rasterRule,
       compress: this.#options.compress,
     };
-    return this.#enqueueTracked('rasterstats', payload, {
+    return this.#queue.enqueue('rasterstats', payload, {
       key: `rasterstats:${vectorSha}:${rasterSha}`,
     });
   }
@@ -370,28 +302,15 @@ export class PandarusService {
     status: 'queued' | 'started' | 'finished' | 'failed';
     error: string | null;
   } | null> {
+    // The queue's view while it has the job (its end recorded first); the service's own once
+    // the queue forgot it (after its retention, or lost with Redis's data: failed, saying so).
     const job = await this.#queue.get(jobId);
-    if (job !== null) {
-      if (job.type === 'inspect') return null;
-      if (job.status === 'finished') this.#record(job);
-      // An aborted job ends like a failed one for clients that only know rq's words.
-      const status = job.status === 'aborted' ? 'failed' : job.status;
-      return { status, error: job.error?.message ?? null };
-    }
-    // The queue forgot it: removed after its retention, or lost with Redis's data.
-    if (this.#catalog.job(jobId) === null) return null;
-    this.#lost(jobId);
-    const record = this.#catalog.job(jobId)!;
-    return { status: record.status, error: record.error };
-  }
-
-  /** A job the queue no longer knows: unless it had ended, it never will. */
-  #lost(id: string): void {
-    const record = this.#catalog.job(id);
-    if (record === null || (record.status !== 'queued' && record.status !== 'started')) return;
-    const error = new JobLostError(id, record.status);
-    this.#logger?.warn({ jobId: id }, error.message);
-    this.#catalog.updateJob(id, 'failed', error.message);
+    const entry = this.#queue.entry(jobId);
+    const status = job?.status ?? entry?.status;
+    if (status === undefined || (job?.type ?? entry?.type) === 'inspect') return null;
+    const error = job === null ? entry?.error : job.error;
+    // An aborted job ends like a failed one for clients that only know rq's words.
+    return { status: status === 'aborted' ? 'failed' : status, error: error?.message ?? null };
   }
 
   /** The file of a calculated result; NotFoundError when it has not been calculated. */
@@ -418,76 +337,62 @@ export class PandarusService {
   }
 
   async close(): Promise<void> {
-    this.#lostJobs.stop();
     await this.#queue.close();
     this.#catalog.close();
   }
 
   // ---- recording results ------------------------------------------------------------------
 
-  /** Enters a finished job's result in the catalog; idempotent. */
-  #record(job: Job): void {
-    try {
-      if (job.type === 'intersection') {
-        const payload = job.payload as IntersectionPayload;
-        const result = job.result as IntersectionJobResult;
-        const firstSha = this.#shaOf(payload.first.path);
-        const secondSha = this.#shaOf(payload.second.path);
-        if (firstSha === null || secondSha === null) return;
-        // As pandarus_remote: the intersection, its vector output as a new dataset, and the
-        // new dataset's intersections with both inputs, all at once.
-        this.#catalog.transaction(() => {
-          this.#catalog.addFile({
-            sha256: result.vectorSha256,
-            name: basename(result.vectorPath),
-            storedName: basename(result.vectorPath),
-            path: result.vectorPath,
-            kind: 'vector',
-            field: 'id',
-            layer: null,
-            band: null,
-            geometryType: this.#catalog.file(firstSha)?.geometryType ?? null,
-          });
-          this.#catalog.addIntersection({
-            firstSha256: firstSha,
-            secondSha256: secondSha,
-            dataPath: result.dataPath,
-            vectorPath: result.vectorPath,
-          });
-          this.#catalog.addIntersection({
-            firstSha256: result.vectorSha256,
-            secondSha256: firstSha,
-            dataPath: result.derived.firstPath,
-            vectorPath: result.vectorPath,
-          });
-          this.#catalog.addIntersection({
-            firstSha256: result.vectorSha256,
-            secondSha256: secondSha,
-            dataPath: result.derived.secondPath,
-            vectorPath: result.vectorPath,
-          });
+  /**
+   * Enters a finished calculation in the catalog. Called once per job, in a transaction of the
+   * catalog's database (the queue's ledger), so a result is never half entered; a failed job
+   * leaves no entry (its status carries the error).
+   */
+  #record(job: SettledJob<PandarusJobs>): void {
+    if (job.status !== 'finished') return;
+    if (job.type === 'intersection') {
+      const { firstSha256, secondSha256 } = job.payload;
+      const result = job.result;
+      // As pandarus_remote: the intersection, its vector output as a new dataset, and the new
+      // dataset's intersections with both inputs, all at once.
+      this.#catalog.addFile({
+        sha256: result.vectorSha256,
+        name: basename(result.vectorPath),
+        storedName: basename(result.vectorPath),
+        path: result.vectorPath,
+        kind: 'vector',
+        field: 'id',
+        layer: null,
+        band: null,
+        geometryType: this.#catalog.file(firstSha256)?.geometryType ?? null,
+      });
+      this.#catalog.addIntersection({
+        firstSha256,
+        secondSha256,
+        dataPath: result.dataPath,
+        vectorPath: result.vectorPath,
+      });
+      for (const [input, dataPath] of [
+        [firstSha256, result.derived.firstPath],
+        [secondSha256, result.derived.secondPath],
+      ] as const) {
+        this.#catalog.addIntersection({
+          firstSha256: result.vectorSha256,
+          secondSha256: input,
+          dataPath,
+          vectorPath: result.vectorPath,
         });
-      } else if (job.type === 'remaining') {
-        const [, firstSha, secondSha] = (job.key ?? '').split(':');
-        if (firstSha && secondSha)
-          this.#catalog.addRemaining(firstSha, secondSha, (job.result as { path: string }).path);
-      } else if (job.type === 'rasterstats') {
-        const [, vectorSha, rasterSha] = (job.key ?? '').split(':');
-        if (vectorSha && rasterSha)
-          this.#catalog.addRasterStats(vectorSha, rasterSha, (job.result as { path: string }).path);
       }
-      this.#catalog.updateJob(job.id, 'finished');
-    } catch (error) {
-      this.#logger?.error(
-        { err: error, jobId: job.id },
-        'could not record a finished job in the catalog',
+    } else if (job.type === 'remaining') {
+      this.#catalog.addRemaining(
+        job.payload.firstSha256,
+        job.payload.secondSha256,
+        job.result.path,
       );
+    } else if (job.type === 'rasterstats') {
+      const { vectorSha256, rasterSha256 } = job.payload;
+      this.#catalog.addRasterStats(vectorSha256, rasterSha256, job.result.path);
     }
-  }
-
-  #shaOf(path: string): string | null {
-    // Stored names are unique, so the path identifies the dataset.
-    return this.#catalog.shaByPath(path);
   }
 
   #files(a: string, b: string): [FileRecord, FileRecord] {

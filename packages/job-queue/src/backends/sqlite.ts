@@ -42,6 +42,11 @@ export interface SqliteBackendOptions {
   pollIntervalMs?: number;
   /** An owner that has not written its heartbeat for this long is considered dead. */
   staleOwnerMs?: number;
+  /**
+   * Finished, failed and aborted jobs (with their logs) are removed this long after they
+   * ended, as Redis does; the owner sweeps at most once a minute. Default 7 days.
+   */
+  retentionSeconds?: number;
 }
 
 export interface SqliteQueueInternals extends BaseQueueOptions {
@@ -50,7 +55,12 @@ export interface SqliteQueueInternals extends BaseQueueOptions {
   idleWorkersPerQueue: number;
   maxLogLinesPerJob: number;
   logger: QueueLogger | undefined;
+  /** The clock retention is measured on (ms since the epoch). */
+  now: () => number;
 }
+
+/** How often the owner removes jobs past their retention. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 interface JobRow {
   seq: number;
@@ -142,6 +152,8 @@ export class SqliteJobQueue extends BaseJobQueue {
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #closing = false;
   #closed = false;
+  readonly #retentionMs: number;
+  #lastSweep = Number.NEGATIVE_INFINITY;
   readonly #sql: ReturnType<typeof prepareStatements>;
 
   constructor(
@@ -153,6 +165,7 @@ export class SqliteJobQueue extends BaseJobQueue {
     this.#file = backend.file;
     this.#options = options;
     this.#consume = backend.consume ?? true;
+    this.#retentionMs = (backend.retentionSeconds ?? 7 * 24 * 3600) * 1000;
     if (backend.file !== ':memory:') mkdirSync(dirname(backend.file), { recursive: true });
     this.#db = new Database(backend.file);
     this.#db.pragma('journal_mode = WAL');
@@ -226,6 +239,19 @@ export class SqliteJobQueue extends BaseJobQueue {
     for (const row of this.#sql.abortRequests.all() as { id: string; abort_requested: string }[]) {
       this.#running.get(row.id)?.controller.abort(new JobAbortedError(row.abort_requested));
     }
+    this.#removeExpired();
+  }
+
+  /** Ended jobs past their retention go, logs first, so the file does not grow forever. */
+  #removeExpired(): void {
+    const now = this.#options.now();
+    if (now - this.#lastSweep < SWEEP_INTERVAL_MS) return;
+    this.#lastSweep = now;
+    const before = now - this.#retentionMs;
+    this.#db.transaction(() => {
+      this.#sql.deleteExpiredLogs.run(before);
+      this.#sql.deleteExpiredJobs.run(before);
+    })();
   }
 
   // ---- producing --------------------------------------------------------------------------
@@ -233,7 +259,7 @@ export class SqliteJobQueue extends BaseJobQueue {
   async enqueue(type: string, payload: unknown, options: EnqueueOptions = {}): Promise<string> {
     this.#checkOpen();
     const job = this.prepareEnqueue(type, payload, options);
-    const now = Date.now();
+    const now = this.#options.now();
     const id = this.#db
       .transaction(() => {
         if (job.key !== null) {
@@ -306,7 +332,7 @@ export class SqliteJobQueue extends BaseJobQueue {
     if (row.status === 'queued') {
       const error = new JobAbortedError(reason);
       const changed = this.#sql.abortQueued.run(
-        Date.now(),
+        this.#options.now(),
         JSON.stringify(serializeError(error)),
         row.id,
       );
@@ -414,7 +440,7 @@ export class SqliteJobQueue extends BaseJobQueue {
   #pump(queue: string): void {
     if (this.#closing) return;
     const concurrency = this.queueOptions.queues[queue]?.concurrency ?? 1;
-    const now = Date.now();
+    const now = this.#options.now();
     while ((this.#runningPerQueue.get(queue) ?? 0) < concurrency) {
       const row = this.#sql.claim.get(now, queue, now) as JobRow | undefined;
       if (row === undefined) break;
@@ -426,14 +452,15 @@ export class SqliteJobQueue extends BaseJobQueue {
 
   /** Wakes the pump when the earliest retry becomes due. */
   #armDelayedTimer(): void {
-    const next = this.#sql.nextDelayed.get(Date.now()) as { run_after: number } | undefined;
+    const next = this.#sql.nextDelayed.get(this.#options.now()) as
+      { run_after: number } | undefined;
     clearTimeout(this.#delayedTimer);
     if (next === undefined) return;
     this.#delayedTimer = setTimeout(
       () => {
         for (const queue of this.queues) this.#schedulePump(queue);
       },
-      Math.max(0, next.run_after - Date.now()),
+      Math.max(0, next.run_after - this.#options.now()),
     ).unref();
   }
 
@@ -504,7 +531,7 @@ export class SqliteJobQueue extends BaseJobQueue {
               this.#endAttempt(row, error, { retry: false });
               return;
             }
-            this.#sql.finish.run(resultJson, Date.now(), row.id);
+            this.#sql.finish.run(resultJson, this.#options.now(), row.id);
             this.#processedOne(row.queue);
             this.emit('finished', this.#require(row.id));
           }),
@@ -514,7 +541,7 @@ export class SqliteJobQueue extends BaseJobQueue {
 
   /** Records a failed, aborted, handed-back or interrupted attempt, retrying when allowed. */
   #endAttempt(row: JobRow, error: unknown, options: { retry: boolean }): void {
-    const now = Date.now();
+    const now = this.#options.now();
     if (error instanceof QueueClosedError) {
       // Shutdown, not the job's fault: it goes back to the queue and this attempt is not counted.
       this.#sql.requeue.run(now, Math.max(0, row.attempt - 1), row.id);
@@ -572,10 +599,10 @@ export class SqliteJobQueue extends BaseJobQueue {
         const last = this.#sql.lastLogIndex.get(id) as { idx: number } | undefined;
         const next = last === undefined ? 0 : last.idx + 1;
         if (next < limit) {
-          this.#sql.insertLog.run(id, next, Date.now(), level, source, message);
+          this.#sql.insertLog.run(id, next, this.#options.now(), level, source, message);
         } else if (next === limit) {
           const note = `Log limit of ${limit} lines reached; later lines are dropped`;
-          this.#sql.insertLog.run(id, next, Date.now(), 'warn', 'queue', note);
+          this.#sql.insertLog.run(id, next, this.#options.now(), 'warn', 'queue', note);
         }
       })
       .immediate();
@@ -595,6 +622,13 @@ export class SqliteJobQueue extends BaseJobQueue {
 function prepareStatements(db: Database.Database) {
   return {
     getOwner: db.prepare('SELECT instance, pid, host, heartbeat_at FROM queue_owner WHERE id = 1'),
+    deleteExpiredLogs: db.prepare(
+      `DELETE FROM job_logs WHERE job_id IN (SELECT id FROM jobs
+         WHERE status IN ('finished', 'failed', 'aborted') AND finished_at < ?)`,
+    ),
+    deleteExpiredJobs: db.prepare(
+      "DELETE FROM jobs WHERE status IN ('finished', 'failed', 'aborted') AND finished_at < ?",
+    ),
     setOwner: db.prepare(
       `INSERT INTO queue_owner (id, instance, pid, host, heartbeat_at) VALUES (1, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, pid = excluded.pid,
