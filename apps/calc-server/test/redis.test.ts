@@ -86,7 +86,7 @@ describe('calc-server on Redis', () => {
     });
     expect(failed.is_running).toBe(false);
     const traceback = (await (await fetch(`${base}/v1/calc/${id}/traceback`)).json()) as string[];
-    expect(traceback.join('\n')).toMatch(/^The job queue lost job \S+ while it was executing/);
+    expect(traceback.join('\n')).toMatch(/^The job queue lost job \S+ while it was running/);
     const log = (await (await fetch(`${base}/v1/calc/${id}/log/:`)).json()) as string[][];
     expect(log.map((row) => row[1])).toEqual(['CRITICAL']);
     expect((await fetch(`${base}/v1/calc/${id}/results`)).status).toBe(404);

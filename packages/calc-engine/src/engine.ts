@@ -4,23 +4,19 @@ import { hostname, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InvalidInputError, isGeoworksError, NotFoundError } from '@geoworks/errors';
 import {
-  createJobQueue,
-  defineJobType,
-  JobLostError,
   JobNotFoundError,
-  watchLostJobs,
-  type Job,
-  type JobQueue,
-  type LostJobWatch,
+  openServiceQueue,
   type LogLevel,
   type QueueLogger,
   type RedisBackendOptions,
+  type ServiceQueue,
+  type SettledJob,
 } from '@geoworks/job-queue';
 import { npyFromJson, writeNpz, type NpyArray } from '@geoworks/npz';
-import { siblingModule } from '@geoworks/workers';
 import { extractArchive, type ArchiveLimits } from './archive.js';
 import { CalculationPermissionError, JobConfigError, UnknownCalculationError } from './errors.js';
-import type { CalculationPayload, CalculationResult } from './handlers.js';
+import type { CalculationPayload } from './handlers.js';
+import { calcJobs, type CalcJobs } from './jobs.js';
 import { parseJobIni } from './ini.js';
 import type { CalculationMode, ExportType, ParameterValue } from './modes/types.js';
 import { iniDefaults, resolveParameters, type JobLimits } from './params.js';
@@ -51,7 +47,9 @@ export interface CalcEngineOptions {
   /** Time limit of one calculation; default 24 h. */
   timeoutMs?: number;
   archiveLimits?: ArchiveLimits;
-  redis?: Omit<RedisBackendOptions, 'kind'>;
+  redis?: Omit<RedisBackendOptions, 'kind' | 'retentionSeconds'>;
+  /** Ended jobs leave the queue (not calc.sqlite) after this; default 7 days. */
+  retentionSeconds?: number;
   logger?: QueueLogger;
   abortGraceMs?: number;
   /** Log rows kept per job; later ones are dropped (with a note). Default 2,000,000. */
@@ -120,39 +118,20 @@ const RUNNING: readonly CalcStatus[] = ['submitted', 'executing'];
  */
 export class CalcEngine {
   readonly #store: CalcStore;
-  readonly #queue: JobQueue;
+  #queue!: ServiceQueue<CalcJobs>;
   readonly #modes: Map<string, CalculationMode>;
   readonly #dataDir: string;
   readonly #options: CalcEngineOptions;
-  readonly #lostJobs: LostJobWatch;
   readonly #limits: JobLimits;
   /** Folders of ended jobs being removed (see whenIdle). */
   readonly #removals = new Set<Promise<void>>();
 
-  private constructor(
-    store: CalcStore,
-    queue: JobQueue,
-    options: CalcEngineOptions,
-    limits: JobLimits,
-  ) {
+  private constructor(store: CalcStore, options: CalcEngineOptions, limits: JobLimits) {
     this.#store = store;
-    this.#queue = queue;
     this.#options = options;
     this.#dataDir = resolve(options.dataDir);
     this.#limits = limits;
     this.#modes = new Map(options.modes.map((mode) => [mode.name, mode]));
-    queue.on('started', (job) => this.#follow(job, 'executing'));
-    queue.on('finished', (job) => this.#follow(job, 'complete'));
-    queue.on('failed', (job) => this.#follow(job, 'failed'));
-    queue.on('aborted', (job) => this.#follow(job, 'aborted'));
-    this.#lostJobs = watchLostJobs(queue, {
-      liveJobs: () => store.runningJobs().flatMap((job) => job.queueJobId ?? []),
-      onLost: (queueJobId) => this.#lost(queueJobId),
-      // An end whose event came before the job was recorded as submitted.
-      onEnded: (queueJob) => this.#follow(queueJob, calcStatusOf(queueJob)),
-      intervalMs: options.lostJobCheckMs ?? 15_000,
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
-    });
   }
 
   static async open(options: CalcEngineOptions): Promise<CalcEngine> {
@@ -160,29 +139,30 @@ export class CalcEngine {
     const limits = jobLimits(options);
     await mkdir(options.dataDir, { recursive: true });
     const store = new CalcStore(join(options.dataDir, 'calc.sqlite'));
-    const queue = await createJobQueue({
-      backend:
-        options.redis === undefined
-          ? { kind: 'sqlite', file: join(options.dataDir, 'jobs.sqlite') }
-          : { kind: 'redis', ...options.redis },
-      jobTypes: [
-        defineJobType({
-          type: 'calculation',
-          isolation: 'process',
-          module: siblingModule(import.meta.url, 'handlers'),
-          exportName: 'runCalculation',
-          // Every job in its own, fresh process, as OpenQuake runs them.
-          maxJobsPerWorker: 1,
-          timeoutMs: options.timeoutMs ?? 24 * 3_600_000,
-        }),
-      ],
+    const engine = new CalcEngine(store, options, limits);
+    // Opening catches up with the jobs that ended (or were lost) while the server was down.
+    engine.#queue = await openServiceQueue({
+      dataDir: options.dataDir,
+      ...(options.redis === undefined ? {} : { redis: options.redis }),
+      ...(options.retentionSeconds === undefined
+        ? {}
+        : { retentionSeconds: options.retentionSeconds }),
+      jobs: calcJobs(options.timeoutMs ?? 24 * 3_600_000),
       queues: { calculations: { concurrency: options.concurrency ?? 1 } },
+      ledger: {
+        database: store.database,
+        record: (job) => engine.#recordEnd(job),
+        started: (_id, job) => engine.#started((job.payload as CalculationPayload).jobId),
+      },
       abortGraceMs: options.abortGraceMs ?? 3000,
       maxLogLinesPerJob: options.maxLogLines ?? 2_000_000,
+      ...(options.lostJobCheckMs === undefined ? {} : { lostJobCheckMs: options.lostJobCheckMs }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    const engine = new CalcEngine(store, queue, options, limits);
-    await engine.#reconcile();
+    // Submitted without reaching the queue: the server stopped in between.
+    for (const job of store.runningJobs()) {
+      if (job.queueJobId === null) store.setStatus(job.id, 'failed', { stopped: true });
+    }
     await engine.#removeEndedFolders();
     return engine;
   }
@@ -232,8 +212,10 @@ export class CalcEngine {
                   .map(({ key, name, files }) => ({ key, name, files })),
               },
       };
+      // Submitted before it is queued: its start and end may be reported before enqueue returns.
+      this.#store.setStatus(job.id, 'submitted');
       const queueJobId = await this.#queue.enqueue('calculation', payload);
-      this.#store.submitted(job.id, queueJobId);
+      this.#store.queued(job.id, queueJobId);
       return { jobId: job.id };
     } catch (error) {
       if (isGeoworksError(error) && error.kind === 'unavailable') {
@@ -401,13 +383,22 @@ export class CalcEngine {
 
   // ---- following the queue ---------------------------------------------------------------
 
-  #follow(queueJob: Job, status: CalcStatus): void {
-    if (queueJob.type !== 'calculation') return;
-    const job = this.#store.jobByQueueId(queueJob.id);
-    // An end is recorded once, whoever reports it first (its event, a check, the start-up).
+  #started(id: number): void {
+    const job = this.#store.job(id);
+    if (job?.status === 'submitted') this.#store.setStatus(id, 'executing');
+  }
+
+  /**
+   * A calculation's end, recorded once (its event, a check, the start-up catch-up), in a
+   * transaction of calc.sqlite. A failed or aborted job has no results to serve: its inputs and
+   * partial outputs go. A job the queue lost gets the reason in its own log (the queue's log
+   * went with it).
+   */
+  #recordEnd(ended: SettledJob<CalcJobs>): void {
+    const job = this.#store.job(ended.payload.jobId);
     if (job === null || !this.isRunning(job)) return;
-    if (status === 'complete') {
-      const result = queueJob.result as CalculationResult;
+    if (ended.status === 'finished') {
+      const result = ended.result;
       this.#store.addOutputs(
         job.id,
         result.outputs.map((output) => ({
@@ -416,38 +407,14 @@ export class CalcEngine {
         })),
       );
       this.#store.setStatus(job.id, 'complete', { stopped: true, sizeMb: result.sizeMb });
-    } else if (status === 'executing') {
-      if (job.status === 'submitted') this.#store.setStatus(job.id, 'executing');
-    } else {
-      this.#store.setStatus(job.id, status, { stopped: true });
-      if (status === 'failed')
-        this.#options.logger?.error({ jobId: job.id, err: queueJob.error }, `job ${job.id} failed`);
-      // A failed or aborted job has no results to serve: its inputs and partial outputs go.
-      this.#removeFolder(job.dir);
+      return;
     }
-  }
-
-  /**
-   * A running job the queue no longer knows (its Redis state was lost): nothing will report
-   * its end, so it fails now, with the reason in its own log (the queue's log went with it).
-   */
-  #lost(queueJobId: string): void {
-    const job = this.#store.jobByQueueId(queueJobId);
-    if (job === null || !this.isRunning(job)) return;
-    const error = new JobLostError(queueJobId, job.status);
-    this.#store.addLog(job.id, 'CRITICAL', `pid-${process.pid}`, error.message);
-    this.#store.setStatus(job.id, 'failed', { stopped: true });
+    if (ended.error.code === 'JOB_LOST')
+      this.#store.addLog(job.id, 'CRITICAL', `pid-${process.pid}`, ended.error.message);
+    if (ended.status === 'failed')
+      this.#options.logger?.error({ jobId: job.id, err: ended.error }, `job ${job.id} failed`);
+    this.#store.setStatus(job.id, ended.status, { stopped: true });
     this.#removeFolder(job.dir);
-  }
-
-  /** At start-up: what happened to jobs while the server was down (a restart fails running ones). */
-  async #reconcile(): Promise<void> {
-    for (const job of this.#store.runningJobs()) {
-      // Submitted without reaching the queue: the server stopped in between.
-      if (job.queueJobId === null) this.#store.setStatus(job.id, 'failed', { stopped: true });
-    }
-    // The others as the periodic check sees them: ended while the server was down, or lost.
-    await this.#lostJobs.check();
   }
 
   // ---- reading ----------------------------------------------------------------------------
@@ -673,16 +640,13 @@ export class CalcEngine {
     if (job === null) return { error: `Unknown job ${id}` };
     if (!this.isRunning(job)) return { error: `Job ${id} is not running` };
     if (job.queueJobId === null) return { error: `PID for job ${id} not found in the database` };
-    const reason = `aborted by ${actor?.name ?? 'request'}`;
     try {
-      const { job: ended } = await this.#queue.abort(job.queueJobId, reason);
-      // Recorded now (the queue's event comes later) so the answer and the status agree.
-      if (ended.status === 'aborted') this.#follow(ended, 'aborted');
+      // Its end (aborted, or already ended) is recorded by the queue's ledger, also when the
+      // queue had lost it: what the server lists as running can always be aborted.
+      await this.#queue.abort(job.queueJobId, `aborted by ${actor?.name ?? 'request'}`);
     } catch (error) {
       if (!(error instanceof JobNotFoundError)) throw error;
-      // The queue lost the job (and has told any worker still running it to stop): what the
-      // server lists as running can always be aborted.
-      this.#store.addLog(id, 'WARNING', `pid-${process.pid}`, `Job ${id} ${reason}`);
+      // Unknown to the queue and its ledger alike (queued before the ledger existed).
       this.#store.setStatus(id, 'aborted', { stopped: true });
       this.#removeFolder(job.dir);
     }
@@ -717,7 +681,6 @@ export class CalcEngine {
   }
 
   async close(options: { graceMs?: number } = {}): Promise<void> {
-    this.#lostJobs.stop();
     await this.#queue.close({ graceMs: options.graceMs ?? 0 });
     await this.whenIdle();
     this.#store.close();
@@ -736,12 +699,6 @@ function jobLimits(options: CalcEngineOptions): JobLimits {
   const perJob = count(options.maxWorkersPerJob, 'maxWorkersPerJob', 4, 0);
   const total = count(options.maxWorkers, 'maxWorkers', 8, 0);
   return { workersPerJob: Math.min(perJob, Math.floor(total / concurrency)) };
-}
-
-/** The calculation status of an ended queue job. */
-function calcStatusOf(queueJob: Job): CalcStatus {
-  if (queueJob.status === 'finished') return 'complete';
-  return queueJob.status === 'aborted' ? 'aborted' : 'failed';
 }
 
 async function findIni(dir: string): Promise<string | null> {

@@ -111,6 +111,11 @@ export class CalcStore {
     this.#db.exec(SCHEMA);
   }
 
+  /** The database, for records that must be written in the same transaction as the jobs. */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
   createJob(owner: string, dir: (id: number) => string): CalcJob {
     return this.#db.transaction(() => {
       const { lastInsertRowid } = this.#db
@@ -127,12 +132,6 @@ export class CalcStore {
 
   job(id: number): CalcJob | null {
     const row = this.#db.prepare('SELECT * FROM job WHERE id = ?').get(id) as JobRow | undefined;
-    return row === undefined ? null : toJob(row);
-  }
-
-  jobByQueueId(queueJobId: string): CalcJob | null {
-    const row = this.#db.prepare('SELECT * FROM job WHERE queue_job_id = ?').get(queueJobId) as
-      JobRow | undefined;
     return row === undefined ? null : toJob(row);
   }
 
@@ -153,10 +152,9 @@ export class CalcStore {
     this.#db.prepare('UPDATE job SET hazard_calculation_id = ? WHERE id = ?').run(parentId, id);
   }
 
-  submitted(id: number, queueJobId: string): void {
-    this.#db
-      .prepare("UPDATE job SET status = 'submitted', queue_job_id = ? WHERE id = ?")
-      .run(queueJobId, id);
+  /** Its queue job's id, once queued; the status is not touched (the job may have moved on). */
+  queued(id: number, queueJobId: string): void {
+    this.#db.prepare('UPDATE job SET queue_job_id = ? WHERE id = ?').run(queueJobId, id);
   }
 
   setStatus(

@@ -94,6 +94,7 @@ export class ServiceQueue<J extends JobDeclarations> {
   readonly #now: () => number;
   readonly #retentionMs: number;
   readonly #logger: QueueLogger | undefined;
+  readonly #onStarted: ((id: string, job: Job) => void) | undefined;
 
   constructor(queue: JobQueue, options: ServiceQueueOptions<J>, retentionMs: number) {
     this.#queue = queue;
@@ -101,10 +102,8 @@ export class ServiceQueue<J extends JobDeclarations> {
     this.#retentionMs = retentionMs;
     this.#logger = options.logger;
     this.#ledger = new JobLedger<J>(options.ledger.database, options.ledger.record, this.#now);
-    const { started } = options.ledger;
-    queue.on('started', (job) => {
-      if (this.#ledger.started(job.id)) started?.(job.id, job);
-    });
+    this.#onStarted = options.ledger.started;
+    queue.on('started', (job) => this.#started(job));
     for (const event of ['finished', 'failed', 'aborted'] as const) {
       queue.on(event, (job) => this.#settle(job));
     }
@@ -129,9 +128,10 @@ export class ServiceQueue<J extends JobDeclarations> {
   ): Promise<string> {
     const id = await this.#queue.enqueue(type, payload, options);
     this.#ledger.open(id, type, JSON.stringify(payload));
-    // It may have ended before its entry existed (a fast job, or one found by its key).
+    // It may have started or ended before its entry existed (a fast job, one found by its key).
     const job = await this.#queue.get(id);
-    if (job !== null && isTerminal(job.status)) this.#settle(job);
+    if (job?.status === 'started') this.#started(job);
+    else if (job !== null && isTerminal(job.status)) this.#settle(job);
     return id;
   }
 
@@ -203,6 +203,11 @@ export class ServiceQueue<J extends JobDeclarations> {
     await this.#queue.close(options);
   }
 
+  /** Once per job: the ledger's entry moves from queued to started only once. */
+  #started(job: Job): void {
+    if (this.#ledger.started(job.id)) this.#onStarted?.(job.id, job);
+  }
+
   #settle(job: Job): void {
     if (!isTerminal(job.status)) return;
     this.#record({
@@ -219,7 +224,7 @@ export class ServiceQueue<J extends JobDeclarations> {
   #lost(id: string): void {
     const entry = this.#ledger.get(id);
     if (entry === null || entry.settledAt !== null) return;
-    const error = new JobLostError(id, entry.status);
+    const error = new JobLostError(id, entry.status === 'started' ? 'running' : 'queued');
     this.#logger?.warn({ jobId: id }, error.message);
     this.#record({
       id,
