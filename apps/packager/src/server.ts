@@ -70,7 +70,7 @@ export async function start(
     ...(config.storeDir === undefined ? {} : { storeDir: config.storeDir }),
     ...(config.redisUrl === undefined
       ? {}
-      : { queueBackend: { kind: 'redis', url: config.redisUrl, namespace: 'packager' } }),
+      : { redis: { url: config.redisUrl, namespace: 'packager' } }),
     lostJobCheckMs: config.lostJobCheck,
     fastWorkers: config.fastWorkers,
     slowWorkers: config.slowWorkers,

@@ -84,7 +84,7 @@ describe('packager on Redis that loses its data', () => {
     await eventually(async () => expect(ckan.searchCalls).toBe(1));
 
     await redis.restart();
-    const lost = `The job queue lost job ${jobId} while it was queued or running (its Redis state is gone, for example after Redis restarted without its data); it was stopped and must be run again`;
+    const lost = `The job queue lost job ${jobId} while it was running (its Redis state is gone, for example after Redis restarted without its data); it was stopped and must be run again`;
     const errors = await eventually(async () => {
       const answer = await postForm(service.url, '/statistics/errors', { secret: SECRET });
       const list = (answer.body as { errors: { message: string }[] }).errors;

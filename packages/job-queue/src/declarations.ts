@@ -22,7 +22,7 @@ export type InlineNames<J extends JobDeclarations> = {
   [K in keyof J]: J[K] extends InlineJobDeclaration<unknown, unknown> ? K : never;
 }[keyof J];
 
-interface InlineJobDeclaration<Payload, Result> extends JobDeclaration<Payload, Result> {
+export interface InlineJobDeclaration<Payload, Result> extends JobDeclaration<Payload, Result> {
   readonly inline: true;
 }
 

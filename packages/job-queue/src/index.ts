@@ -41,10 +41,14 @@ export type {
   QueueLogger,
   QueueStats,
 } from './types.js';
-export { watchLostJobs } from './lost-jobs.js';
-export type { LostJobWatch, LostJobWatchOptions } from './lost-jobs.js';
 export { handlerModule, inlineJob } from './declarations.js';
-export type { JobDeclaration, JobDeclarations, PayloadOf, ResultOf } from './declarations.js';
+export type {
+  InlineJobDeclaration,
+  JobDeclaration,
+  JobDeclarations,
+  PayloadOf,
+  ResultOf,
+} from './declarations.js';
 export { openServiceQueue, ServiceQueue } from './service-queue.js';
 export type { ServiceQueueOptions } from './service-queue.js';
 export type { LedgerEntry, SettledJob } from './ledger.js';

@@ -8,9 +8,9 @@ import {
   JobLostError,
   JobNotFoundError,
   QueueUnavailableError,
-  watchLostJobs,
   type JobQueue,
 } from '../src/index.js';
+import { watchLostJobs } from '../src/lost-jobs.js';
 
 /** Reasons the running handlers were stopped with, in order. */
 let stopReasons: unknown[] = [];

@@ -1,17 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  createJobQueue,
-  defineJobType,
-  JobLostError,
-  watchLostJobs,
-  type Job,
+  inlineJob,
+  openServiceQueue,
   type JobContext,
-  type LostJobWatch,
-  type JobQueue,
   type QueueLogger,
   type RedisBackendOptions,
-  type SqliteBackendOptions,
+  type ServiceQueue,
+  type SettledJob,
 } from '@geoworks/job-queue';
 import { NotFoundError, type SerializedError } from '@geoworks/errors';
 import type { Mailer } from '@geoworks/mailer';
@@ -46,8 +42,11 @@ export interface PackagerOptions {
   storeDir?: string;
   /** Statistics database; default `<dataDir>/stats.sqlite`. */
   statsFile?: string;
-  /** Job queue; default SQLite `<dataDir>/jobs.sqlite`. Redis lets several machines share work (with a shared `storeDir`). */
-  queueBackend?: SqliteBackendOptions | RedisBackendOptions;
+  /**
+   * Run the jobs through Redis instead of the embedded `<dataDir>/jobs.sqlite`: several
+   * machines share the work (with a shared `storeDir`).
+   */
+  redis?: Omit<RedisBackendOptions, 'kind' | 'retentionSeconds'>;
   /** Jobs run at once on the `fast` queue. Default 2. */
   fastWorkers?: number;
   /** Jobs run at once on the `slow` queue. Default 1. */
@@ -143,7 +142,19 @@ interface PackageJobPayload {
 }
 
 const HOUR_MS = 60 * 60 * 1000;
-const JOB_TYPE = 'package';
+
+/** The packager's one job type; its handler runs in the service process (I/O-bound work). */
+function packagerJobs(timeoutMs: number) {
+  return {
+    package: inlineJob<PackageJobPayload, PackageJobResult>({
+      queue: 'slow',
+      timeoutMs,
+      attempts: 1,
+    }),
+  };
+}
+
+type PackagerJobs = ReturnType<typeof packagerJobs>;
 
 /**
  * The packaging service: checks requests, queues them on `fast` or `slow`, builds zips
@@ -152,7 +163,7 @@ const JOB_TYPE = 'package';
 export class Packager {
   readonly store: PackageStore;
   readonly stats: StatsStore;
-  readonly queue: JobQueue;
+  queue!: ServiceQueue<PackagerJobs>;
   /** The emails with download links, until the mail server takes them. */
   readonly emails: EmailSpool;
   private readonly options: PackagerOptions;
@@ -161,7 +172,6 @@ export class Packager {
   private readonly building = new Map<string, Promise<{ stored: StoredPackage; count: number }>>();
   private readonly tempDir: string;
   private readonly secrets: SecretBox;
-  private readonly lostJobs: LostJobWatch;
   private cleanupTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -169,7 +179,6 @@ export class Packager {
     parts: {
       store: PackageStore;
       stats: StatsStore;
-      queue: JobQueue;
       templates: EmailTemplates;
       tempDir: string;
       secrets: SecretBox;
@@ -179,22 +188,11 @@ export class Packager {
     this.options = options;
     this.store = parts.store;
     this.stats = parts.stats;
-    this.queue = parts.queue;
     this.emails = parts.emails;
     this.templates = parts.templates;
     this.tempDir = parts.tempDir;
     this.secrets = parts.secrets;
     this.workers = { fast: options.fastWorkers ?? 2, slow: options.slowWorkers ?? 1 };
-    const ended = (job: Job) => this.stats.closeJob(job.id);
-    for (const event of ['finished', 'failed', 'aborted'] as const) this.queue.on(event, ended);
-    this.lostJobs = watchLostJobs(this.queue, {
-      liveJobs: () => this.stats.openJobIds(),
-      onLost: (jobId) =>
-        this.stats.loseJob(jobId, new JobLostError(jobId, 'queued or running').message),
-      onEnded: ended,
-      intervalMs: options.lostJobCheckMs ?? 15_000,
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
-    });
   }
 
   static async open(options: PackagerOptions): Promise<Packager> {
@@ -213,39 +211,24 @@ export class Packager {
       anonymizeEmails: options.anonymizeEmails ?? false,
     });
     const emails = new EmailSpool(stats, options.mailer, options.emailRetries, options.logger);
-    // The handler needs the instance; the queue starts taking jobs as soon as it is created.
-    let resolveReady!: (instance: Packager) => void;
-    const ready = new Promise<Packager>((resolvePromise) => {
-      resolveReady = resolvePromise;
-    });
-    const jobType = defineJobType<PackageJobPayload, PackageJobResult>({
-      type: JOB_TYPE,
-      timeoutMs: options.jobTimeoutMs ?? 6 * HOUR_MS,
-      attempts: 1,
-      handler: async (payload, context) => (await ready).runJob(payload, context),
-    });
-    const queue = await createJobQueue({
-      backend: options.queueBackend ?? { kind: 'sqlite', file: join(dataDir, 'jobs.sqlite') },
-      jobTypes: [jobType],
+    // Kept with the zips: machines sharing the store (Redis setups) share the key.
+    const secrets = new SecretBox(await loadOrCreateKey(store.dir, '.payload-key'));
+    const packager = new Packager(options, { store, stats, templates, tempDir, secrets, emails });
+    // Last, as it starts taking jobs at once; the handler is the packager's. Opening catches
+    // up with the jobs that ended (or were lost) while the service was down.
+    packager.queue = await openServiceQueue({
+      dataDir,
+      ...(options.redis === undefined ? {} : { redis: options.redis }),
+      jobs: packagerJobs(options.jobTimeoutMs ?? 6 * HOUR_MS),
+      inlineHandlers: { package: (payload, context) => packager.runJob(payload, context) },
       queues: {
         fast: { concurrency: options.fastWorkers ?? 2 },
         slow: { concurrency: options.slowWorkers ?? 1 },
       },
-      defaultQueue: 'slow',
+      ledger: { database: stats.database, record: (job) => packager.recordEnd(job) },
+      ...(options.lostJobCheckMs === undefined ? {} : { lostJobCheckMs: options.lostJobCheckMs }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    // Kept with the zips: machines sharing the store (Redis setups) share the key.
-    const secrets = new SecretBox(await loadOrCreateKey(store.dir, '.payload-key'));
-    const packager = new Packager(options, {
-      store,
-      stats,
-      queue,
-      templates,
-      tempDir,
-      secrets,
-      emails,
-    });
-    resolveReady(packager);
     // Emails a previous run could not deliver are due again.
     emails.start();
     await packager.cleanUp().catch(() => undefined);
@@ -279,8 +262,7 @@ export class Packager {
       task: withoutKey,
       ...(key === undefined ? {} : { sealedKey: this.secrets.seal(key) }),
     };
-    const jobId = await this.queue.enqueue(JOB_TYPE, payload, { queue });
-    this.stats.openJob(jobId, task.resourceId, task.email);
+    const jobId = await this.queue.enqueue('package', payload, { queue });
     return {
       jobId,
       queue,
@@ -314,35 +296,39 @@ export class Packager {
 
   /** Where one request stands (`NotFoundError` for an unknown job id). */
   async requestStatus(jobId: string): Promise<RequestStatus> {
+    // The queue's view while it has the job; the service's own once the queue forgot it
+    // (after its retention, or lost with Redis's data: failed, saying so).
     const job = await this.queue.get(jobId);
-    if (job === null) {
-      // Forgotten by the queue: lost with Redis's data (or removed after its retention).
-      const open = this.stats.openJobRecord(jobId);
-      if (open !== undefined) {
-        await this.stats.loseJob(jobId, new JobLostError(jobId, 'queued or running').message);
-        const lostError = this.stats.openJobRecord(jobId)?.lostError ?? '';
-        return {
-          jobId,
-          status: 'failed',
-          queue: 'unknown',
-          resourceId: open.resourceId,
-          error: { name: 'JobLostError', message: lostError, kind: 'internal', code: 'JOB_LOST' },
-        };
-      }
-    }
-    if (job === null || job.type !== JOB_TYPE) {
+    const entry = this.queue.entry(jobId);
+    if (job === null && entry === null) {
       throw new NotFoundError(`No package request ${jobId}`, { code: 'REQUEST_NOT_FOUND' });
     }
-    const payload = job.payload as PackageJobPayload;
+    const payload = (job?.payload ?? entry?.payload) as PackageJobPayload;
+    const status = job?.status ?? entry!.status;
     const email = this.emails.state(jobId);
     return {
-      jobId: job.id,
-      status: job.status === 'started' ? 'running' : job.status,
-      queue: job.queue,
+      jobId,
+      status: status === 'started' ? 'running' : status,
+      queue: job?.queue ?? 'unknown',
       resourceId: payload.task.resourceId,
-      error: job.error,
+      error: job === null ? entry!.error : job.error,
       ...(email === undefined ? {} : { email }),
     };
+  }
+
+  /**
+   * A job's end, once, in a transaction of the statistics database. The job itself logs its
+   * request or its error; only a job the queue lost, which never ran to its end, is logged
+   * here, so that the error list tells about it.
+   */
+  private recordEnd(job: SettledJob<PackagerJobs>): void {
+    if (job.status !== 'failed' || job.error.code !== 'JOB_LOST') return;
+    const { task } = job.payload;
+    this.stats.logErrorNow({
+      email: task.email,
+      resourceId: task.resourceId,
+      message: job.error.message,
+    });
   }
 
   /** Deletes every cached zip (`/clear_caches`); returns how many. */
@@ -363,7 +349,6 @@ export class Packager {
   /** Stops taking jobs (running ones get `graceMs` to finish) and closes the databases. */
   async close(options: { graceMs?: number } = {}): Promise<void> {
     clearInterval(this.cleanupTimer);
-    this.lostJobs.stop();
     await this.queue.close(options);
     // After the jobs, whose last step is an email; what is not sent stays for the next start.
     await this.emails.close();

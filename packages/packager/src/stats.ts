@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, scrypt } from 'node:crypto';
+import { createHmac, randomBytes, scrypt, scryptSync } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -74,6 +74,14 @@ export interface ErrorEntry {
   resource_id: string;
   message: string;
   timestamp: number;
+}
+
+/** A failed request, as logged. */
+export interface ErrorEntryInput {
+  email: string;
+  resourceId: string;
+  message: string;
+  time?: Date;
 }
 
 export interface StatsQuery {
@@ -176,13 +184,6 @@ export class StatsStore {
         next_attempt_at INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS email_spool_due ON email_spool (next_attempt_at);
-      CREATE TABLE IF NOT EXISTS open_jobs (
-        job_id TEXT PRIMARY KEY,
-        resource_id TEXT NOT NULL,
-        email TEXT,
-        created_at INTEGER NOT NULL,
-        lost_error TEXT
-      );
     `);
     addEmailColumns(db);
     const row = db.prepare(`SELECT value FROM meta WHERE name = 'email_salt'`).get() as
@@ -203,14 +204,25 @@ export class StatsStore {
   /** The address as stored: lower-cased and hashed when anonymising, else as given. */
   async storedEmail(email: string): Promise<string> {
     if (!this.anonymizeEmails) return email;
-    const address = email.trim().toLowerCase();
-    const domain = domainOf(address) ?? '';
-    // A per-domain salt, as the original's bcrypt did, derived from one secret salt.
-    const salt = createHmac('sha256', this.salt).update(domain).digest();
+    const { address, salt } = this.emailSalt(email);
     const hash = await new Promise<Buffer>((resolve, reject) =>
       scrypt(address, salt, 32, SCRYPT, (error, key) => (error ? reject(error) : resolve(key))),
     );
     return `scrypt$${hash.toString('base64url')}`;
+  }
+
+  /** The same, computed on the spot (it blocks): for records made inside a transaction. */
+  storedEmailNow(email: string): string {
+    if (!this.anonymizeEmails) return email;
+    const { address, salt } = this.emailSalt(email);
+    return `scrypt$${scryptSync(address, salt, 32, SCRYPT).toString('base64url')}`;
+  }
+
+  private emailSalt(email: string): { address: string; salt: Buffer } {
+    const address = email.trim().toLowerCase();
+    const domain = domainOf(address) ?? '';
+    // A per-domain salt, as the original's bcrypt did, derived from one secret salt.
+    return { address, salt: createHmac('sha256', this.salt).update(domain).digest() };
   }
 
   /**
@@ -353,62 +365,17 @@ export class StatsStore {
     return { pending: count('pending'), failed: count('failed') };
   }
 
-  // ---- jobs not ended yet: so that a job the queue loses is still logged as an error ----
-
-  /** Remembers an accepted request until its job ends (the address only for its error line). */
-  openJob(jobId: string, resourceId: string, email: string): void {
-    this.db
-      .prepare(
-        `INSERT OR IGNORE INTO open_jobs (job_id, resource_id, email, created_at) VALUES (?, ?, ?, ?)`,
-      )
-      .run(jobId, resourceId, email, Date.now());
-  }
-
-  /** The job ended (its request or error is logged by whoever ran it): forget it. */
-  closeJob(jobId: string): void {
-    this.db.prepare(`DELETE FROM open_jobs WHERE job_id = ? AND lost_error IS NULL`).run(jobId);
-  }
-
-  /** Jobs accepted and not ended, nor found lost. */
-  openJobIds(): string[] {
-    return this.db
-      .prepare(`SELECT job_id FROM open_jobs WHERE lost_error IS NULL`)
-      .pluck()
-      .all() as string[];
-  }
-
-  openJobRecord(
-    jobId: string,
-  ): { resourceId: string; email: string | null; lostError: string | null } | undefined {
-    return this.db
-      .prepare(
-        `SELECT resource_id AS resourceId, email, lost_error AS lostError FROM open_jobs WHERE job_id = ?`,
-      )
-      .get(jobId) as
-      { resourceId: string; email: string | null; lostError: string | null } | undefined;
-  }
-
-  /**
-   * The queue lost an open job: logged as an error (as a failed job is) and kept, without its
-   * address, to answer its status.
-   */
-  async loseJob(jobId: string, message: string): Promise<void> {
-    const job = this.openJobRecord(jobId);
-    if (job === undefined || job.lostError !== null) return;
-    await this.logError({ email: job.email ?? '', resourceId: job.resourceId, message });
-    this.db
-      .prepare(`UPDATE open_jobs SET lost_error = ?, email = NULL WHERE job_id = ?`)
-      .run(message, jobId);
-  }
-
   /** Logs a failed request with its message and counts it in the totals. */
-  async logError(entry: {
-    email: string;
-    resourceId: string;
-    message: string;
-    time?: Date;
-  }): Promise<void> {
-    const email = await this.storedEmail(entry.email);
+  async logError(entry: ErrorEntryInput): Promise<void> {
+    this.insertError(entry, await this.storedEmail(entry.email));
+  }
+
+  /** The same, at once (see storedEmailNow): for a caller inside a transaction. */
+  logErrorNow(entry: ErrorEntryInput): void {
+    this.insertError(entry, this.storedEmailNow(entry.email));
+  }
+
+  private insertError(entry: ErrorEntryInput, email: string): void {
     this.db.transaction(() => {
       this.db
         .prepare(`INSERT INTO errors (timestamp, resource_id, email, message) VALUES (?, ?, ?, ?)`)
@@ -416,6 +383,11 @@ export class StatsStore {
       this.bump(entry.resourceId, 'errors', false);
       this.bump('*', 'errors', false);
     })();
+  }
+
+  /** The database, for records that must be written in the same transaction as these. */
+  get database(): Database.Database {
+    return this.db;
   }
 
   /** Totals keyed by resource id, `*` being the grand total; one resource when asked. */

@@ -39,7 +39,7 @@ describe('packager over Redis', () => {
     const packager = await Packager.open({
       dataDir: join(root, name),
       storeDir: join(root, 'shared-store'),
-      queueBackend: { kind: 'redis', url: redis.url, namespace: 'packager-test', consume },
+      redis: { url: redis.url, namespace: 'packager-test', consume },
       downloadBaseUrl: 'https://packager.example.org/downloads/',
       // The fake CKAN listens on loopback, refused unless allowed.
       allowPrivateAddresses: true,
