@@ -48,7 +48,10 @@ export interface CalcEngineOptions {
   timeoutMs?: number;
   archiveLimits?: ArchiveLimits;
   redis?: Omit<RedisBackendOptions, 'kind' | 'retentionSeconds'>;
-  /** Ended jobs leave the queue (not calc.sqlite) after this; default 7 days. */
+  /**
+   * Ended jobs leave the queue, with their logs, after this; default Infinity: as in
+   * OpenQuake, a job's log stays as long as the job.
+   */
   retentionSeconds?: number;
   logger?: QueueLogger;
   abortGraceMs?: number;
@@ -144,9 +147,7 @@ export class CalcEngine {
     engine.#queue = await openServiceQueue({
       dataDir: options.dataDir,
       ...(options.redis === undefined ? {} : { redis: options.redis }),
-      ...(options.retentionSeconds === undefined
-        ? {}
-        : { retentionSeconds: options.retentionSeconds }),
+      retentionSeconds: options.retentionSeconds ?? Number.POSITIVE_INFINITY,
       jobs: calcJobs(options.timeoutMs ?? 24 * 3_600_000),
       queues: { calculations: { concurrency: options.concurrency ?? 1 } },
       ledger: {

@@ -33,7 +33,10 @@ export interface ServiceQueueOptions<J extends JobDeclarations> {
   };
   /** Named queues and their concurrency; default one `default` queue. */
   queues?: Record<string, { concurrency?: number }>;
-  /** Ended jobs, in the queue and in the ledger, are forgotten after this; default 7 days. */
+  /**
+   * Ended jobs, in the queue and in the ledger, are forgotten after this; default 7 days,
+   * Infinity: kept for good.
+   */
   retentionSeconds?: number;
   /** Where and how the service records its jobs' ends (see `JobLedger`). */
   ledger: {

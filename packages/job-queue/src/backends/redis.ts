@@ -53,7 +53,7 @@ export interface RedisBackendOptions {
   consume?: boolean;
   /** A worker that stops renewing its lock for this long is considered dead. Default 30 s. */
   lockDurationMs?: number;
-  /** Finished and failed jobs are removed after this many seconds. Default 7 days. */
+  /** Finished and failed jobs are removed after this many seconds (Infinity: never). Default 7 days. */
   retentionSeconds?: number;
   /**
    * How long a call (enqueue, get, list, ...) waits for an answer from a connected Redis before
@@ -257,8 +257,9 @@ export class RedisJobQueue extends BaseJobQueue {
         jobId: id,
         attempts: job.attempts,
         backoff: { type: 'exponential', delay: this.#options.retryBackoffMs },
-        removeOnComplete: { age: retention },
-        removeOnFail: { age: retention },
+        // Infinity: kept for good.
+        removeOnComplete: Number.isFinite(retention) ? { age: retention } : false,
+        removeOnFail: Number.isFinite(retention) ? { age: retention } : false,
       },
     );
     return id;

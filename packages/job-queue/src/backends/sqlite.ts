@@ -44,7 +44,8 @@ export interface SqliteBackendOptions {
   staleOwnerMs?: number;
   /**
    * Finished, failed and aborted jobs (with their logs) are removed this long after they
-   * ended, as Redis does; the owner sweeps at most once a minute. Default 7 days.
+   * ended, as Redis does; the owner sweeps at most once a minute. Default 7 days; Infinity:
+   * kept for good.
    */
   retentionSeconds?: number;
 }
@@ -244,6 +245,7 @@ export class SqliteJobQueue extends BaseJobQueue {
 
   /** Ended jobs past their retention go, logs first, so the file does not grow forever. */
   #removeExpired(): void {
+    if (!Number.isFinite(this.#retentionMs)) return;
     const now = this.#options.now();
     if (now - this.#lastSweep < SWEEP_INTERVAL_MS) return;
     this.#lastSweep = now;
