@@ -25,10 +25,4 @@ export type {
 export { intersectionMode } from './modes/intersection.js';
 export { remainingMode } from './modes/remaining.js';
 export { rasterStatsMode } from './modes/raster-stats.js';
-
-import { intersectionMode } from './modes/intersection.js';
-import { rasterStatsMode } from './modes/raster-stats.js';
-import { remainingMode } from './modes/remaining.js';
-
-/** The calculation modes this package ships. */
-export const BUILT_IN_MODES = [intersectionMode, remainingMode, rasterStatsMode];
+export { BUILT_IN_MODES } from './modes/built-in.js';
