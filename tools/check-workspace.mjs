@@ -67,7 +67,7 @@ function typeScriptFiles(dir) {
     if (entry.isDirectory()) files.push(...typeScriptFiles(path));
     else if (/\.[cm]?ts$/.test(entry.name)) files.push(path);
   }
-  return files;
+  return files.sort();
 }
 
 /** Every project of the workspace at `root`, keyed by package name, and the folders without one. */
@@ -77,7 +77,10 @@ function readWorkspace(root) {
   for (const folder of Object.keys(FOLDERS)) {
     const parent = join(root, folder);
     if (!existsSync(parent)) continue;
-    for (const entry of readdirSync(parent, { withFileTypes: true })) {
+    const entries = readdirSync(parent, { withFileTypes: true });
+    // In name order, so problems are reported in the same order everywhere.
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
       if (!entry.isDirectory()) continue;
       const where = `${folder}/${entry.name}`;
       const dir = join(parent, entry.name);
