@@ -9,12 +9,7 @@ import {
   type JobType as BullState,
 } from 'bullmq';
 import { Redis } from 'ioredis';
-import {
-  GeoworksError,
-  serializeError,
-  UpstreamError,
-  type SerializedError,
-} from '@geoworks/errors';
+import { GeoworksError, serializeError, UpstreamError } from '@geoworks/errors';
 import {
   JobAbortedError,
   JobLostError,
@@ -38,6 +33,16 @@ import type {
   LogRange,
   QueueStats,
 } from '../types.js';
+import {
+  logText,
+  parseLogLine,
+  redactUrl,
+  sleep,
+  claimKey,
+  STATES_BY_STATUS,
+  toJob,
+  within,
+} from './redis-jobs.js';
 import type { SqliteQueueInternals } from './sqlite.js';
 
 export interface RedisBackendOptions {
@@ -73,33 +78,6 @@ const CONNECTION_FAILURE =
   /Stream isn't writeable|Connection is closed|Command timed out|max retries per request|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Socket closed unexpectedly/i;
 
 type Internals = SqliteQueueInternals;
-
-const QUEUED_STATES: BullState[] = [
-  'waiting',
-  'delayed',
-  'prioritized',
-  'waiting-children',
-  'paused',
-];
-const STATES_BY_STATUS: Record<JobStatus, BullState[]> = {
-  queued: QUEUED_STATES,
-  started: ['active'],
-  finished: ['completed'],
-  failed: ['failed'],
-  aborted: ['failed', ...QUEUED_STATES],
-};
-
-/** Claim a dedupe key: set it when it still holds the value we read (false: absent). */
-const CLAIM_KEY_SCRIPT = `
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if (current == false and ARGV[2] == '') or current == ARGV[2] then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-  return 1
-end
-return 0`;
-
-/** A key claimed this recently whose job is not visible yet is being added by someone else. */
-const CLAIM_IN_FLIGHT_MS = 10_000;
 
 /**
  * The distributed backend: BullMQ queues on Redis. Any number of processes on any number of
@@ -246,7 +224,9 @@ export class RedisJobQueue extends BaseJobQueue {
     const job = this.prepareEnqueue(type, payload, options);
     const id = randomUUID();
     if (job.key !== null) {
-      const existing = await this.#claimKey(job.key, id);
+      const existing = await claimKey(this.#redis, this.#key('keys'), job.key, id, (existingId) =>
+        this.get(existingId),
+      );
       if (existing !== null) return existing;
     }
     const retention = this.#backend.retentionSeconds ?? 7 * 24 * 3600;
@@ -263,37 +243,6 @@ export class RedisJobQueue extends BaseJobQueue {
       },
     );
     return id;
-  }
-
-  /** Returns the id of the live job holding `key`, or null after claiming the key for `id`. */
-  async #claimKey(key: string, id: string): Promise<string | null> {
-    const keysHash = this.#key('keys');
-    for (let round = 0; round < 10; round++) {
-      const current = await this.#redis.hget(keysHash, key);
-      if (current !== null) {
-        const [existingId = '', claimedAt = '0'] = current.split('|');
-        const existing = await this.get(existingId);
-        if (existing === null) {
-          if (Date.now() - Number(claimedAt) < CLAIM_IN_FLIGHT_MS) return existingId;
-        } else if (
-          existing.status === 'queued' ||
-          existing.status === 'started' ||
-          existing.status === 'finished'
-        ) {
-          return existingId;
-        }
-      }
-      const claimed = await this.#redis.eval(
-        CLAIM_KEY_SCRIPT,
-        1,
-        keysHash,
-        key,
-        current ?? '',
-        `${id}|${Date.now()}`,
-      );
-      if (claimed === 1) return null;
-    }
-    throw new UpstreamError(`Could not claim job key "${key}": too much contention`);
   }
 
   get(id: string): Promise<Job | null> {
@@ -602,58 +551,11 @@ export class RedisJobQueue extends BaseJobQueue {
   }
 
   async #toJob(job: BullJob, state: BullState | 'unknown'): Promise<Job> {
-    const id = job.id!;
-    const data = job.data as { payload: unknown; key: string | null; timeoutMs: number | null };
     const [abortMark, storedError] = await Promise.all([
-      this.#redis.hget(this.#key('aborted'), id),
-      this.#redis.hget(this.#key('errors'), id),
+      this.#redis.hget(this.#key('aborted'), job.id!),
+      this.#redis.hget(this.#key('errors'), job.id!),
     ]);
-    const abort =
-      abortMark === null ? null : (JSON.parse(abortMark) as { at: number; error: SerializedError });
-    let status: JobStatus;
-    if (state === 'completed') status = 'finished';
-    else if (state === 'active') status = 'started';
-    else if (state === 'failed') status = abort !== null ? 'aborted' : 'failed';
-    else status = abort !== null ? 'aborted' : 'queued';
-    const error =
-      status === 'aborted'
-        ? abort!.error
-        : status === 'failed' || (status === 'queued' && job.attemptsMade > 0)
-          ? storedError !== null
-            ? (JSON.parse(storedError) as SerializedError)
-            : {
-                name: 'Error',
-                message: job.failedReason ?? 'failed',
-                ...(job.stacktrace?.[0] ? { stack: job.stacktrace[0] } : {}),
-              }
-          : null;
-    const progress = typeof job.progress === 'number' ? job.progress : 0;
-    return {
-      id,
-      type: job.name,
-      queue: job.queueName,
-      key: data.key ?? null,
-      status,
-      payload: data.payload,
-      progress: status === 'finished' ? 100 : progress,
-      result: status === 'finished' ? ((job.returnvalue as unknown) ?? null) : null,
-      error,
-      // BullMQ counts an attempt when it ends (not when handed back); a running one is the next.
-      attempt: state === 'active' ? job.attemptsMade + 1 : job.attemptsMade,
-      maxAttempts: job.opts.attempts ?? 1,
-      timeoutMs: data.timeoutMs ?? null,
-      createdAt: new Date(job.timestamp),
-      startedAt:
-        job.processedOn === undefined || job.processedOn === null
-          ? null
-          : new Date(job.processedOn),
-      finishedAt:
-        status === 'aborted' && state !== 'failed'
-          ? new Date(abort!.at)
-          : job.finishedOn === undefined || job.finishedOn === null
-            ? null
-            : new Date(job.finishedOn),
-    };
+    return toJob(job, state, abortMark, storedError);
   }
 
   #bullQueue(name: string): Queue {
@@ -685,33 +587,4 @@ export class RedisJobQueue extends BaseJobQueue {
       throw error;
     }
   }
-}
-
-function logText(level: LogLevel, source: string, message: string): string {
-  return JSON.stringify({ t: Date.now(), l: level, s: source, m: message });
-}
-
-function parseLogLine(text: string, index: number): LogLine {
-  try {
-    const line = JSON.parse(text) as { t: number; l: LogLevel; s: string; m: string };
-    return { index, time: new Date(line.t), level: line.l, source: line.s, message: line.m };
-  } catch {
-    // A line written by something else than this package (job.log in user code).
-    return { index, time: new Date(0), level: 'info', source: 'unknown', message: text };
-  }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
-}
-
-/** Waits for `promise`, but no longer than `ms`. */
-async function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
