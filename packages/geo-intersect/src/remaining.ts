@@ -3,7 +3,6 @@ import gdal from 'gdal-async';
 import { InvalidInputError } from '@geoworks/errors';
 import {
   isEmptyWithoutFields,
-  measure,
   openVector,
   sha256File,
   timestamp,
@@ -14,6 +13,7 @@ import {
 import type { DatasetInput } from './intersect.js';
 import { UnsupportedGeometryError } from './errors.js';
 import { cleanGeometry } from './geometry.js';
+import { measureGeometry } from './measure.js';
 
 export const INTERSECTION_FIELDS = ['id', 'from_label', 'to_label', 'measure'] as const;
 
@@ -120,14 +120,14 @@ export async function calculateRemaining(
           continue;
         }
         if (toWgs84 !== null) geometry.transform(toWgs84);
-        const actual = measure(cleanGeometry(geometry), kind);
+        const actual = measureGeometry(cleanGeometry(geometry), kind);
         const parts = partsByLabel.get(label) ?? [];
         if (parts.length === 0) {
           yield [label, actual];
           continue;
         }
-        const individual = parts.reduce((sum, part) => sum + measure(part, kind), 0);
-        const union = measure(unionAll(parts, kind), kind);
+        const individual = parts.reduce((sum, part) => sum + measureGeometry(part, kind), 0);
+        const union = measureGeometry(unionAll(parts, kind), kind);
         yield [label, union === 0 ? actual : (actual - union) * (individual / union)];
       }
     }

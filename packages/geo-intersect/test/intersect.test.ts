@@ -159,7 +159,7 @@ describe('intersect', () => {
       ['along-equator', 'grid cell 0'],
       ['along-equator', 'grid cell 2'],
     ]);
-    // Half a degree of longitude at 0.5 N on spherical Mollweide: about 55.1 km.
+    // Half a degree of longitude at 0.5 N on spherical Mollweide: 50.1 km.
     for (const [, , length] of lineResult.data) expect(length).toBeGreaterThan(50_000);
     for (const [, , length] of lineResult.data) expect(length).toBeLessThan(60_000);
     const pointResult = await readResultFile<Data>(

@@ -11,8 +11,6 @@ export {
   withoutPaths,
 } from './errors.js';
 export { sha256File } from './hash.js';
-export { measure, measureWkb } from './measure.js';
-export { mollweideArea, mollweideLength, projectMollweide, ringArea } from './mollweide.js';
 export {
   asMultiPolygonWkb,
   multiPolygonWkb,

@@ -11,6 +11,7 @@ import {
   writeResultFile,
   type Label,
 } from '@geoworks/geodata';
+import { flatBbox } from '@geoworks/planar';
 import { ProcessPool, siblingModule } from '@geoworks/workers';
 import { ZonalEngine, type ZonalRule, type ZonalSetup } from './engine.js';
 import type { RasterReader } from './raster.js';
@@ -200,15 +201,7 @@ function* chunks<T>(items: Iterable<T>, size: number): Generator<T[]> {
 function centreRow(wkb: Uint8Array | null, geoTransform: readonly number[]): number {
   if (wkb === null) return 0;
   const shapes = readWkb(wkb);
-  let minY = Infinity;
-  let maxY = -Infinity;
-  for (const coordinates of [...shapes.polygons.flat(), ...shapes.points]) {
-    for (let i = 1; i < coordinates.length; i += 2) {
-      const y = coordinates[i]!;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-    }
-  }
+  const [, minY, , maxY] = flatBbox([...shapes.polygons.flat(), ...shapes.points]);
   if (minY > maxY) return 0;
   return ((minY + maxY) / 2 - geoTransform[3]!) / geoTransform[5]!;
 }
