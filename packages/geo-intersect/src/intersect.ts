@@ -1,19 +1,22 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { AbortedError, InvalidInputError } from '@geoworks/errors';
 import {
   DuplicateLabelError,
   openVector,
-  sha256File,
-  timestamp,
-  writeResultFile,
   transformToWgs84,
-  type DatasetMetadata,
   type FieldKind,
   type Label,
   type VectorDataset,
 } from '@geoworks/geodata';
+import {
+  datasetMetadata,
+  sha256File,
+  timestamp,
+  writeResultFile,
+  type DatasetMetadata,
+} from '@geoworks/pandarus-format';
 import type { EngineSetup, PairResult } from './engine.js';
 import { SecondNotPolygonsError, UnsupportedGeometryError } from './errors.js';
 import { cleanGeometry } from './geometry.js';
@@ -247,14 +250,4 @@ function prepareSecond(input: DatasetInput): {
   } finally {
     dataset.close();
   }
-}
-
-function datasetMetadata(input: DatasetInput, sha256: string): DatasetMetadata {
-  return {
-    sha256,
-    filename: basename(input.path),
-    field: input.field,
-    path: resolve(input.path),
-    ...(input.layer === undefined ? {} : { layer: input.layer }),
-  };
 }

@@ -1,15 +1,8 @@
 import { basename, join, resolve } from 'node:path';
 import gdal from 'gdal-async';
 import { InvalidInputError } from '@geoworks/errors';
-import {
-  isEmptyWithoutFields,
-  openVector,
-  sha256File,
-  timestamp,
-  transformToWgs84,
-  writeResultFile,
-  type Label,
-} from '@geoworks/geodata';
+import { isEmptyWithoutFields, openVector, transformToWgs84, type Label } from '@geoworks/geodata';
+import { sha256File, timestamp, writeResultFile } from '@geoworks/pandarus-format';
 import type { DatasetInput } from './intersect.js';
 import { UnsupportedGeometryError } from './errors.js';
 import { cleanGeometry } from './geometry.js';

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatasetNotFoundError, DuplicateLabelError, readResultFile } from '@geoworks/geodata';
+import { DatasetNotFoundError, DuplicateLabelError } from '@geoworks/geodata';
+import { readResultFile } from '@geoworks/pandarus-format';
 import { pandarusFixture } from '@geoworks/test-fixtures';
 import { intersect, SecondNotPolygonsError, UnsupportedGeometryError } from '../src/index.js';
 

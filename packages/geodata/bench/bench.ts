@@ -1,13 +1,12 @@
 // geodata benchmark: `npm run bench -w @geoworks/geodata`.
 // A GeoJSON FeatureCollection of 40,000 star-shaped polygons (~30 vertices, ~53 MB, made by
-// this script) read with the JavaScript reader and with GDAL's driver, the WKB read back into
-// flat rings (what the measures of @geoworks/planar take), and the file hashed; best of
-// BENCH_REPEAT (3) each.
+// this script) read with the JavaScript reader and with GDAL's driver, and the WKB read back
+// into flat rings (what the measures of @geoworks/planar take); best of BENCH_REPEAT (3) each.
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openVector, readWkb, sha256File } from '../src/index.js';
+import { openVector, readWkb } from '../src/index.js';
 
 const FEATURES = Number(process.env.BENCH_FEATURES ?? 40_000);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
@@ -76,15 +75,6 @@ try {
   });
   console.log(
     `WKB to flat rings (readWkb)           ${ringSeconds.toFixed(2).padStart(5)} s  ${(FEATURES / ringSeconds).toFixed(0).padStart(7)} polygons/s  ${(positions / ringSeconds / 1e6).toFixed(1)} M positions/s`,
-  );
-  let hashSeconds = Infinity;
-  for (let attempt = 0; attempt < REPEAT; attempt++) {
-    const started = performance.now();
-    await sha256File(path);
-    hashSeconds = Math.min(hashSeconds, (performance.now() - started) / 1000);
-  }
-  console.log(
-    `sha256 of the file                    ${hashSeconds.toFixed(2).padStart(5)} s  ${(megabytes / hashSeconds).toFixed(0)} MB/s`,
   );
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 } finally {

@@ -1,5 +1,4 @@
 import './gdal-setup.js';
-export { Bzip2UnavailableError, bzip2 } from './bzip2.js';
 export {
   baseName,
   DatasetNotFoundError,
@@ -10,7 +9,6 @@ export {
   NotAVectorDatasetError,
   withoutPaths,
 } from './errors.js';
-export { sha256File } from './hash.js';
 export {
   asMultiPolygonWkb,
   multiPolygonWkb,
@@ -20,8 +18,6 @@ export {
   wkbToGeoJson,
 } from './wkb.js';
 export type { WkbShapes } from './wkb.js';
-export { readResultFile, timestamp, writeResultFile } from './result-file.js';
-export type { DatasetMetadata, WriteResultOptions } from './result-file.js';
 export {
   MOLLWEIDE_PROJ4,
   parseSrs,
