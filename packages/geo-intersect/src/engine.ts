@@ -6,6 +6,7 @@ import {
   multiPolygonWkb,
   positionsText,
   readWkb,
+  setUpGdal,
   transformToWgs84,
   wkbToGeoJson,
   type GeometryFamily,
@@ -66,7 +67,7 @@ export class IntersectionEngine {
     this.#toWgs84 =
       setup.firstSrsWkt === ''
         ? null
-        : transformToWgs84(gdal.SpatialReference.fromWKT(setup.firstSrsWkt));
+        : transformToWgs84(setUpGdal().SpatialReference.fromWKT(setup.firstSrsWkt));
     const boxes: BBox[] = [];
     for (const bytes of setup.second) {
       if (bytes.length === 0) {

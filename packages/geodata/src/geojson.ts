@@ -18,6 +18,7 @@ import {
   type VectorFeature,
   type VectorFeatureWkb,
 } from './vector.js';
+import { setUpGdal } from './gdal.js';
 import { wkbProblem } from './wkb.js';
 
 /** GeoJSON files up to this size are parsed in JavaScript; larger ones go to GDAL (streaming). */
@@ -245,7 +246,7 @@ function parseCrs(crs: unknown): gdal.SpatialReference | null {
   if (typeof name !== 'string') return null;
   try {
     // As GDAL's driver: OGC's CRS84 is WGS84 (EPSG:4326, longitude first).
-    return gdal.SpatialReference.fromUserInput(/CRS84$/i.test(name) ? 'EPSG:4326' : name);
+    return setUpGdal().SpatialReference.fromUserInput(/CRS84$/i.test(name) ? 'EPSG:4326' : name);
   } catch {
     return null;
   }

@@ -1,4 +1,3 @@
-import './gdal-setup.js';
 export {
   baseName,
   DatasetNotFoundError,
@@ -18,14 +17,7 @@ export {
   wkbToGeoJson,
 } from './wkb.js';
 export type { WkbShapes } from './wkb.js';
-export {
-  MOLLWEIDE_PROJ4,
-  parseSrs,
-  transformToWgs84,
-  WGS84_PROJ4,
-  wgs84Srs,
-  wgs84ToMollweide,
-} from './srs.js';
+export { parseSrs, transformToWgs84, WGS84_PROJ4, wgs84Srs } from './srs.js';
 export {
   familyOf,
   flatType,
@@ -35,6 +27,7 @@ export {
   openVector,
 } from './vector.js';
 export { GeoJsonSource, geometryWkb } from './geojson.js';
+export { setUpGdal } from './gdal.js';
 export type {
   FieldKind,
   GeometryFamily,

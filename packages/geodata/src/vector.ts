@@ -10,6 +10,7 @@ import {
   NotAVectorDatasetError,
   withoutPaths,
 } from './errors.js';
+import { setUpGdal } from './gdal.js';
 import { wkbProblem } from './wkb.js';
 
 /** The kind of geometry a dataset holds, as pandarus distinguishes them. */
@@ -106,7 +107,7 @@ export class GdalVectorSource implements VectorDataset {
     if (!existsSync(zipPath)) throw new DatasetNotFoundError(path);
     let dataset: gdal.Dataset;
     try {
-      dataset = gdal.open(gdalPath(path), 'r');
+      dataset = setUpGdal().open(gdalPath(path), 'r');
     } catch (error) {
       throw new NotAVectorDatasetError(path, cleanGdalMessage(error));
     }
