@@ -139,7 +139,7 @@ export class GeoJsonSource implements VectorDataset {
     let found: GeometryFamily | null = null;
     for (const feature of this.#features) {
       if (feature.type === null) continue;
-      const family = FAMILY[feature.type] ?? null;
+      const family = geoJsonFamily(feature.type);
       if (family === null || (found !== null && family !== found)) {
         this.#family = null;
         return null;
@@ -240,6 +240,11 @@ const FAMILY: Record<string, GeometryFamily> = {
   Polygon: 'polygon',
   MultiPolygon: 'polygon',
 };
+
+/** The family of a GeoJSON geometry type; null for collections and unknown types. */
+export function geoJsonFamily(type: string): GeometryFamily | null {
+  return Object.hasOwn(FAMILY, type) ? FAMILY[type]! : null;
+}
 
 function parseCrs(crs: unknown): gdal.SpatialReference | null {
   const name = (crs as { properties?: { name?: unknown } } | undefined)?.properties?.name;

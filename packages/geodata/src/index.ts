@@ -25,8 +25,9 @@ export {
   GdalVectorSource,
   isEmptyWithoutFields,
   openVector,
+  toLabel,
 } from './vector.js';
-export { GeoJsonSource, geometryWkb } from './geojson.js';
+export { GeoJsonSource, geoJsonFamily, geometryWkb } from './geojson.js';
 export { setUpGdal } from './gdal.js';
 export type {
   FieldKind,

@@ -308,6 +308,10 @@ export function flatType(wkbType: number): number {
   return withoutBit >= 1000 ? withoutBit % 1000 : withoutBit;
 }
 
+/**
+ * A field value as a label: strings, numbers and booleans as they are, null for none, big
+ * integers as numbers, anything else (dates, lists) as its JSON text, stable and unique.
+ */
 export function toLabel(value: unknown): Label {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
