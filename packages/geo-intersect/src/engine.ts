@@ -3,8 +3,8 @@ import gdal from 'gdal-async';
 import {
   asMultiPolygonWkb,
   flatType,
+  multiPolygonText,
   multiPolygonWkb,
-  positionsText,
   readWkb,
   setUpGdal,
   transformToWgs84,
@@ -140,7 +140,9 @@ export class IntersectionEngine {
         if (relation === 'inside') {
           // The intersection is the polygon itself.
           wholeMeasure ??= flatMollweideArea(shapes.polygons);
-          wholeGeometry ??= this.#asText ? polygonsText(shapes.polygons) : asMultiPolygonWkb(own);
+          wholeGeometry ??= this.#asText
+            ? multiPolygonText(shapes.polygons)
+            : asMultiPolygonWkb(own);
           results.push({ first, second, measure: wholeMeasure, geometry: wholeGeometry });
           continue;
         }
@@ -157,7 +159,7 @@ export class IntersectionEngine {
             first,
             second,
             measure: flatMollweideArea(polygons),
-            geometry: this.#asText ? polygonsText(polygons) : multiPolygonWkb(polygons),
+            geometry: this.#asText ? multiPolygonText(polygons) : multiPolygonWkb(polygons),
           });
           continue;
         }
@@ -173,10 +175,6 @@ export class IntersectionEngine {
     }
     return results;
   }
-}
-
-function polygonsText(polygons: readonly (readonly Float64Array[])[]): string {
-  return `{"type": "MultiPolygon", "coordinates": [${polygons.map((rings) => `[${rings.map(positionsText).join(',')}]`).join(',')}]}`;
 }
 
 // Far outside any lon/lat query, for features without geometry (Flatbush needs one box each).

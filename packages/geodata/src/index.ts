@@ -10,6 +10,7 @@ export {
 } from './errors.js';
 export {
   asMultiPolygonWkb,
+  multiPolygonText,
   multiPolygonWkb,
   positionsText,
   readWkb,
