@@ -2,7 +2,7 @@
 // overlap at all, in both export formats, over HTTP as brightway2-regional asks for them.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readResultFile } from '@geoworks/geodata';
+import { readResultFile } from '@geoworks/pandarus-format';
 import { sha256, startService } from './helpers.js';
 
 type Rows<Row> = { data: Row[] };

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readResultFile } from '@geoworks/geodata';
+import { readResultFile } from '@geoworks/pandarus-format';
 import { createLogger } from '@geoworks/service-kit';
 import { pandarusFixture } from '@geoworks/test-fixtures';
 import { start } from '../src/server.js';

@@ -6,6 +6,7 @@
  * and the caller falls back to GEOS. The intersection of two simple polygons has no holes,
  * so each traced ring is one polygon of the result.
  */
+import { flatBbox, flatPointInRing } from '@geoworks/planar';
 
 interface Node {
   x: number;
@@ -101,19 +102,6 @@ function insertBetween(node: Node, start: Node, end: Node): void {
   current.next = node;
 }
 
-function pointInRing(x: number, y: number, ring: Float64Array): boolean {
-  let inside = false;
-  const n = ring.length / 2;
-  for (let i = 0, j = n - 1; i < n; j = i++) {
-    const xi = ring[2 * i]!;
-    const yi = ring[2 * i + 1]!;
-    const xj = ring[2 * j]!;
-    const yj = ring[2 * j + 1]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
 /**
  * The intersection of `subject` and `clip` (closed rings) as rings, [] when they only touch or
  * miss, or null when the configuration is degenerate and needs a robust overlay.
@@ -125,17 +113,7 @@ export function intersectSimplePolygons(
   const subjectNodes = makeList(subject);
   if (subjectNodes.length < 3 || clip.length / 2 - 1 < 3) return null;
   // The subject's box prunes the clip's edges.
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const node of subjectNodes) {
-    if (node.x < minX) minX = node.x;
-    if (node.x > maxX) maxX = node.x;
-    if (node.y < minY) minY = node.y;
-    if (node.y > maxY) maxY = node.y;
-  }
-  const clipList = makeClipList(clip, minX, minY, maxX, maxY);
+  const clipList = makeClipList(clip, ...flatBbox([subject]));
   if (clipList === null) return null; // no clip edge near: containment or disjointness
   const clipNodes = clipList.nodes;
   let intersections = 0;
@@ -197,7 +175,7 @@ export function intersectSimplePolygons(
 
   // Entry/exit flags: walking a list, the status flips at each crossing.
   const markEntries = (first: Node, other: Float64Array) => {
-    let inside = pointInRing(first.x, first.y, other);
+    let inside = flatPointInRing(first.x, first.y, other);
     let node = first;
     do {
       if (node.neighbour !== null) {

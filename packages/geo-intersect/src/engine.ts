@@ -3,18 +3,19 @@ import gdal from 'gdal-async';
 import {
   asMultiPolygonWkb,
   flatType,
-  measureWkb,
-  mollweideArea,
+  multiPolygonText,
   multiPolygonWkb,
-  positionsText,
   readWkb,
+  setUpGdal,
   transformToWgs84,
   wkbToGeoJson,
   type GeometryFamily,
 } from '@geoworks/geodata';
+import { flatBbox, flatMollweideArea, type BBox } from '@geoworks/planar';
 import { cleanGeometry, keepFamily } from './geometry.js';
 import { intersectSimplePolygons } from './clip.js';
-import { relatePolygons, ringsBox, type Box } from './relate.js';
+import { measureWkb } from './measure.js';
+import { relatePolygons } from './relate.js';
 
 /**
  * One intersection: first and second feature index, measure, and the WGS84 geometry as WKB or,
@@ -41,7 +42,7 @@ export interface EngineSetup {
 interface Target {
   geometry: gdal.Geometry;
   rings: Float64Array[];
-  box: Box;
+  box: BBox;
   /** The ring, when the target is one polygon without holes (the JavaScript clipper's case). */
   simple: Float64Array | null;
 }
@@ -66,8 +67,8 @@ export class IntersectionEngine {
     this.#toWgs84 =
       setup.firstSrsWkt === ''
         ? null
-        : transformToWgs84(gdal.SpatialReference.fromWKT(setup.firstSrsWkt));
-    const boxes: Box[] = [];
+        : transformToWgs84(setUpGdal().SpatialReference.fromWKT(setup.firstSrsWkt));
+    const boxes: BBox[] = [];
     for (const bytes of setup.second) {
       if (bytes.length === 0) {
         this.#targets.push(null);
@@ -79,7 +80,7 @@ export class IntersectionEngine {
         : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const polygons = readWkb(wkb).polygons;
       const rings = polygons.flat();
-      const box = ringsBox(rings);
+      const box = flatBbox(rings);
       const simple = polygons.length === 1 && rings.length === 1 ? rings[0]! : null;
       this.#targets.push({ geometry: gdal.Geometry.fromWKB(wkb), rings, box, simple });
       boxes.push(box);
@@ -88,7 +89,7 @@ export class IntersectionEngine {
       this.#index = null;
     } else {
       const index = new Flatbush(boxes.length);
-      for (const box of boxes) index.add(box.minX, box.minY, box.maxX, box.maxY);
+      for (const [minX, minY, maxX, maxY] of boxes) index.add(minX, minY, maxX, maxY);
       index.finish();
       this.#index = index;
     }
@@ -125,10 +126,8 @@ export class IntersectionEngine {
       polygonRings !== null && shapes.polygons.length === 1 && polygonRings.length === 1
         ? polygonRings[0]!
         : null;
-    const box = ringsBox(polygonRings ?? [...shapes.lines, ...shapes.points]);
-    const candidates = this.#index
-      .search(box.minX, box.minY, box.maxX, box.maxY)
-      .sort((a, b) => a - b);
+    const box = flatBbox(polygonRings ?? [...shapes.lines, ...shapes.points]);
+    const candidates = this.#index.search(...box).sort((a, b) => a - b);
     const results: PairResult[] = [];
     let wholeMeasure: number | null = null;
     let wholeGeometry: Buffer | string | null = null;
@@ -140,8 +139,10 @@ export class IntersectionEngine {
         if (relation === 'disjoint') continue;
         if (relation === 'inside') {
           // The intersection is the polygon itself.
-          wholeMeasure ??= mollweideArea(shapes.polygons);
-          wholeGeometry ??= this.#asText ? polygonsText(shapes.polygons) : asMultiPolygonWkb(own);
+          wholeMeasure ??= flatMollweideArea(shapes.polygons);
+          wholeGeometry ??= this.#asText
+            ? multiPolygonText(shapes.polygons)
+            : asMultiPolygonWkb(own);
           results.push({ first, second, measure: wholeMeasure, geometry: wholeGeometry });
           continue;
         }
@@ -157,8 +158,8 @@ export class IntersectionEngine {
           results.push({
             first,
             second,
-            measure: mollweideArea(polygons),
-            geometry: this.#asText ? polygonsText(polygons) : multiPolygonWkb(polygons),
+            measure: flatMollweideArea(polygons),
+            geometry: this.#asText ? multiPolygonText(polygons) : multiPolygonWkb(polygons),
           });
           continue;
         }
@@ -176,9 +177,5 @@ export class IntersectionEngine {
   }
 }
 
-function polygonsText(polygons: readonly (readonly Float64Array[])[]): string {
-  return `{"type": "MultiPolygon", "coordinates": [${polygons.map((rings) => `[${rings.map(positionsText).join(',')}]`).join(',')}]}`;
-}
-
 // Far outside any lon/lat query, for features without geometry (Flatbush needs one box each).
-const FAR_AWAY: Box = { minX: 1e300, minY: 1e300, maxX: 1e300, maxY: 1e300 };
+const FAR_AWAY: BBox = [1e300, 1e300, 1e300, 1e300];

@@ -1,14 +1,8 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InvalidInputError, NotFoundError } from '@geoworks/errors';
-import {
-  openVector,
-  readResultFile,
-  sha256File,
-  timestamp,
-  writeResultFile,
-  type Label,
-} from '@geoworks/geodata';
+import { openVector, type Label } from '@geoworks/geodata';
+import { readResultFile, sha256File, timestamp, writeResultFile } from '@geoworks/pandarus-format';
 import { checkIntersectionSchema, INTERSECTION_FIELDS } from './remaining.js';
 
 export interface FromIntersectionOptions {

@@ -1,3 +1,9 @@
+export { intersectFeatures } from './features.js';
+export type {
+  IntersectFeaturesOptions,
+  IntersectionFeature,
+  IntersectionProperties,
+} from './features.js';
 export { intersect } from './intersect.js';
 export type { DatasetInput, IntersectOptions, IntersectResult } from './intersect.js';
 export { SecondNotPolygonsError, UnsupportedGeometryError } from './errors.js';

@@ -1,29 +1,24 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { AbortedError, InvalidInputError } from '@geoworks/errors';
 import {
-  DuplicateLabelError,
   openVector,
-  sha256File,
-  timestamp,
-  writeResultFile,
   transformToWgs84,
-  type DatasetMetadata,
   type FieldKind,
   type Label,
   type VectorDataset,
 } from '@geoworks/geodata';
-import type { EngineSetup, PairResult } from './engine.js';
-import { SecondNotPolygonsError, UnsupportedGeometryError } from './errors.js';
-import { cleanGeometry } from './geometry.js';
 import {
-  InProcessRunner,
-  spawnIntersectionPool,
-  toBuffer,
-  type BatchRunner,
-  type FeatureBatch,
-} from './pool.js';
+  datasetMetadata,
+  sha256File,
+  timestamp,
+  writeResultFile,
+  type DatasetMetadata,
+} from '@geoworks/pandarus-format';
+import { SecondNotPolygonsError, UnsupportedGeometryError } from './errors.js';
+import { startRunner } from './pool.js';
+import { intersectionRows, prepareSecond } from './rows.js';
 import {
   createVectorWriter,
   VECTOR_EXTENSIONS,
@@ -63,15 +58,14 @@ export interface IntersectResult {
   metadata: { first: DatasetMetadata; second: DatasetMetadata; when: string };
 }
 
-const BATCH_FEATURES = 64;
-const BATCH_BYTES = 512 * 1024;
-
 /**
  * Intersects every feature of `first` (points, lines or polygons) with the polygons of
  * `second`, as pandarus does: planar in WGS84 longitude/latitude, keeping only parts of the
  * first dataset's kind, measured as area or length on the spherical Mollweide projection or
  * as a point count. Rows come out sorted by first, then second feature index. Both output
- * files are named `<sha256(first)>.<sha256(second)>.*` and appear only once complete.
+ * files are named `<sha256(first)>.<sha256(second)>.*` and appear only once complete. The
+ * file wrapper of the pipeline `intersectFeatures()` streams from memory: the rows it yields
+ * are the vector file's features, `[from_label, to_label, measure]` of each the data file's.
  */
 export async function intersect(
   first: DatasetInput,
@@ -87,8 +81,7 @@ export async function intersect(
   options.signal?.throwIfAborted();
 
   // Worker processes start up while this process reads the inputs.
-  const pool = cpus === 0 ? null : spawnIntersectionPool(cpus);
-  let runner: BatchRunner | null = pool;
+  const runner = startRunner(cpus);
   let firstDataset: VectorDataset | null = null;
   let writer: IntersectionVectorWriter | null = null;
   try {
@@ -99,9 +92,7 @@ export async function intersect(
     firstDataset.requireField(first.field);
     const fromKind = firstDataset.fieldKind(first.field);
 
-    const prepared = prepareSecond(second);
-    const secondLabels = prepared.labels;
-    const toKind = prepared.fieldKind;
+    const prepared = readSecond(second);
 
     const [firstHash, secondHash] = await Promise.all([
       sha256File(first.path),
@@ -115,7 +106,7 @@ export async function intersect(
     await mkdir(options.outDir, { recursive: true });
     const stem = join(options.outDir, `${firstHash}.${secondHash}`);
     const effectiveFamily = family ?? 'polygon';
-    const setup: EngineSetup = {
+    const ready = await runner.ready({
       second: prepared.wkbs,
       firstSrsWkt:
         firstDataset.srs === null || firstDataset.srs.isGeographic()
@@ -123,79 +114,34 @@ export async function intersect(
           : firstDataset.srs.toWKT(),
       family: effectiveFamily,
       geometry: format === 'GeoJSON' ? 'geojson' : 'wkb',
-    };
-    if (pool === null) runner = new InProcessRunner(setup);
-    else await pool.setup(setup);
+    });
     writer = createVectorWriter(`${stem}.${VECTOR_EXTENSIONS[format]}`, format, effectiveFamily, {
       from: fromKind,
-      to: toKind,
+      to: prepared.fieldKind,
     });
-
-    const activeRunner = runner!;
-    const source = firstDataset;
+    const intersections = intersectionRows(
+      firstDataset.featuresWkb(first.field),
+      prepared.labels,
+      ready,
+      {
+        labels: first,
+        maxInFlight: Math.max(2, 2 * Math.max(1, cpus)),
+        signal: options.signal,
+        onProgress: options.onProgress,
+        total: firstDataset.featureCount,
+      },
+    );
     const activeWriter = writer;
-    const firstLabels: Label[] = [];
-    const seen = new Map<Label, number>();
     let count = 0;
-    const total = firstDataset.featureCount;
-    const maxInFlight = Math.max(2, 2 * Math.max(1, cpus));
-
-    // Batches go out in order and results are taken back in the same order, so the rows are
-    // sorted by first index without holding them all; at most `maxInFlight` batches wait.
-    async function* rows(): AsyncGenerator<[Label, Label, number]> {
-      const inFlight: { last: number; results: Promise<PairResult[]> }[] = [];
-      let batch: FeatureBatch = { features: [] };
-      let batchBytes = 0;
-      const emit = function* (results: PairResult[]) {
-        for (const result of results) {
-          const fromLabel = firstLabels[result.first]!;
-          const toLabel = secondLabels[result.second]!;
-          const geometry =
-            typeof result.geometry === 'string' ? result.geometry : toBuffer(result.geometry);
-          activeWriter.add(count++, fromLabel, toLabel, result.measure, geometry);
-          yield [fromLabel, toLabel, result.measure] as [Label, Label, number];
-        }
-      };
-      const drain = async function* (limit: number) {
-        while (inFlight.length > limit) {
-          const next = inFlight.shift()!;
-          yield* emit(await next.results);
-          options.onProgress?.(total === 0 ? 1 : (next.last + 1) / total);
-        }
-      };
-      for (const feature of source.featuresWkb(first.field)) {
-        if (options.signal?.aborted) throw new AbortedError('Intersection aborted');
-        const previous = seen.get(feature.label);
-        if (previous !== undefined) {
-          throw new DuplicateLabelError(
-            first.path,
-            first.field,
-            feature.label,
-            previous,
-            feature.index,
-          );
-        }
-        seen.set(feature.label, feature.index);
-        firstLabels.push(feature.label);
-        const wkb = feature.wkb;
-        if (wkb === null) continue;
-        batch.features.push({ index: feature.index, wkb });
-        batchBytes += wkb.length;
-        if (batch.features.length >= BATCH_FEATURES || batchBytes >= BATCH_BYTES) {
-          inFlight.push({ last: feature.index, results: activeRunner.run(batch) });
-          batch = { features: [] };
-          batchBytes = 0;
-          yield* drain(maxInFlight);
-        }
+    // Each row goes to the vector file as it passes on to the data file.
+    async function* dataRows(): AsyncGenerator<[Label, Label, number]> {
+      for await (const row of intersections) {
+        activeWriter.add(count++, row.fromLabel, row.toLabel, row.measure, row.geometry);
+        yield [row.fromLabel, row.toLabel, row.measure];
       }
-      if (batch.features.length > 0) {
-        inFlight.push({ last: total - 1, results: activeRunner.run(batch) });
-      }
-      yield* drain(0);
-      options.onProgress?.(1);
     }
 
-    const dataPath = await writeResultFile(`${stem}.json`, rows(), metadata, {
+    const dataPath = await writeResultFile(`${stem}.json`, dataRows(), metadata, {
       compress: options.compress ?? false,
     });
     let vectorPath: string;
@@ -213,16 +159,13 @@ export async function intersect(
       throw new AbortedError('Intersection aborted');
     throw error;
   } finally {
-    runner?.close();
+    runner.close();
     firstDataset?.close();
   }
 }
 
-/**
- * Reads the second dataset once, for every worker: its labels (checked unique) and its
- * polygons in WGS84, repaired, as WKB.
- */
-function prepareSecond(input: DatasetInput): {
+/** The second dataset's polygons, labels and field kind, read once for every worker. */
+function readSecond(input: DatasetInput): {
   labels: Label[];
   fieldKind: FieldKind;
   wkbs: Buffer[];
@@ -231,30 +174,13 @@ function prepareSecond(input: DatasetInput): {
   try {
     if (dataset.family !== 'polygon' && dataset.featureCount > 0)
       throw new SecondNotPolygonsError(input.path);
-    const labels = dataset.labels(input.field);
-    const toWgs84 = transformToWgs84(dataset.srs);
-    const wkbs: Buffer[] = [];
-    for (const { geometry } of dataset.features()) {
-      if (geometry === null || geometry.isEmpty()) {
-        wkbs.push(Buffer.alloc(0));
-        continue;
-      }
-      if (toWgs84 !== null) geometry.transform(toWgs84);
-      const clean = cleanGeometry(geometry);
-      wkbs.push(clean.isEmpty() ? Buffer.alloc(0) : clean.toWKB());
-    }
-    return { labels, fieldKind: dataset.fieldKind(input.field), wkbs };
+    const prepared = prepareSecond(
+      dataset.featuresWkb(input.field),
+      input,
+      transformToWgs84(dataset.srs),
+    );
+    return { ...prepared, fieldKind: dataset.fieldKind(input.field) };
   } finally {
     dataset.close();
   }
-}
-
-function datasetMetadata(input: DatasetInput, sha256: string): DatasetMetadata {
-  return {
-    sha256,
-    filename: basename(input.path),
-    field: input.field,
-    path: resolve(input.path),
-    ...(input.layer === undefined ? {} : { layer: input.layer }),
-  };
 }

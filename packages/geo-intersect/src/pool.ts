@@ -31,11 +31,36 @@ export function runBatch(engine: IntersectionEngine, batch: FeatureBatch): PairR
   return batch.features.flatMap(({ index, wkb }) => engine.intersect(index, toBuffer(wkb)));
 }
 
-/** Worker processes (gdal-async loads once per process), each indexing the second dataset. */
-export function spawnIntersectionPool(
-  size: number,
-): ProcessPool<EngineSetup, FeatureBatch, PairResult[]> {
-  return ProcessPool.spawn(siblingModule(import.meta.url, 'worker-entry'), size);
+/** A runner on its way: `ready` hands it the second dataset; `close` ends it, ready or not. */
+export interface StartingRunner {
+  ready(setup: EngineSetup): Promise<BatchRunner>;
+  close(): void;
+}
+
+/**
+ * Starts the runner for `cpus` worker processes (gdal-async loads once per process; each
+ * indexes the second dataset), or for this process when `cpus` is 0. Workers start loading at
+ * once, while the caller reads its inputs.
+ */
+export function startRunner(cpus: number): StartingRunner {
+  if (cpus === 0) {
+    let runner: BatchRunner | null = null;
+    return {
+      ready: async (setup) => (runner = new InProcessRunner(setup)),
+      close: () => runner?.close(),
+    };
+  }
+  const pool = ProcessPool.spawn<EngineSetup, FeatureBatch, PairResult[]>(
+    siblingModule(import.meta.url, 'worker-entry'),
+    cpus,
+  );
+  return {
+    ready: async (setup) => {
+      await pool.setup(setup);
+      return pool;
+    },
+    close: () => pool.close(),
+  };
 }
 
 /** Buffers travel between processes as Uint8Array. */

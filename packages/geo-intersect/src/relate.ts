@@ -4,47 +4,7 @@
  * polygons lie wholly inside one second-dataset polygon or miss it; those need no overlay at
  * all. Anything that touches a boundary, however slightly, is left to GEOS.
  */
-
-export interface Box {
-  minX: number;
-  minY: number;
-  maxX: number;
-  maxY: number;
-}
-
-export function ringsBox(rings: readonly Float64Array[]): Box {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const ring of rings) {
-    for (let i = 0; i < ring.length; i += 2) {
-      const x = ring[i]!;
-      const y = ring[i + 1]!;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-    }
-  }
-  return { minX, minY, maxX, maxY };
-}
-
-/** Even-odd point in polygon over all rings (holes included). Boundary points are unspecified. */
-export function pointInRings(x: number, y: number, rings: readonly Float64Array[]): boolean {
-  let inside = false;
-  for (const ring of rings) {
-    const n = ring.length / 2;
-    for (let i = 0, j = n - 1; i < n; j = i++) {
-      const xi = ring[2 * i]!;
-      const yi = ring[2 * i + 1]!;
-      const xj = ring[2 * j]!;
-      const yj = ring[2 * j + 1]!;
-      if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-    }
-  }
-  return inside;
-}
+import { bboxesOverlap, bboxIntersection, flatPointInRings, type BBox } from '@geoworks/planar';
 
 /**
  * Whether segments ab and cd meet (cross, touch or overlap), counting near-misses within a
@@ -103,15 +63,13 @@ function orient(
 /** Does any edge of `a` meet an edge of `b`? Edges outside the other's box are skipped. */
 export function boundariesMeet(
   a: readonly Float64Array[],
-  boxA: Box,
+  boxA: BBox,
   b: readonly Float64Array[],
-  boxB: Box,
+  boxB: BBox,
 ): boolean {
-  const minX = Math.max(boxA.minX, boxB.minX);
-  const minY = Math.max(boxA.minY, boxB.minY);
-  const maxX = Math.min(boxA.maxX, boxB.maxX);
-  const maxY = Math.min(boxA.maxY, boxB.maxY);
-  if (minX > maxX || minY > maxY) return false;
+  const shared = bboxIntersection(boxA, boxB);
+  if (shared === null) return false;
+  const [minX, minY, maxX, maxY] = shared;
   const edgesB: number[] = [];
   const ringOfB: Float64Array[] = [];
   for (const ring of b) {
@@ -170,23 +128,16 @@ export type Relation = 'disjoint' | 'inside' | 'overlay';
  */
 export function relatePolygons(
   a: readonly Float64Array[],
-  boxA: Box,
+  boxA: BBox,
   b: readonly Float64Array[],
-  boxB: Box,
+  boxB: BBox,
 ): Relation {
-  if (
-    boxA.maxX < boxB.minX ||
-    boxA.minX > boxB.maxX ||
-    boxA.maxY < boxB.minY ||
-    boxA.minY > boxB.maxY
-  ) {
-    return 'disjoint';
-  }
+  if (!bboxesOverlap(boxA, boxB)) return 'disjoint';
   if (boundariesMeet(a, boxA, b, boxB)) return 'overlay';
   // Boundaries apart: each ring lies wholly inside or outside the other polygon.
   for (const ring of b) {
-    if (pointInRings(ring[0]!, ring[1]!, a)) return 'overlay';
+    if (flatPointInRings(ring[0]!, ring[1]!, a)) return 'overlay';
   }
   const first = a[0]!;
-  return pointInRings(first[0]!, first[1]!, b) ? 'inside' : 'disjoint';
+  return flatPointInRings(first[0]!, first[1]!, b) ? 'inside' : 'disjoint';
 }

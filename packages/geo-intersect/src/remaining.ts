@@ -1,19 +1,12 @@
 import { basename, join, resolve } from 'node:path';
 import gdal from 'gdal-async';
 import { InvalidInputError } from '@geoworks/errors';
-import {
-  isEmptyWithoutFields,
-  measure,
-  openVector,
-  sha256File,
-  timestamp,
-  transformToWgs84,
-  writeResultFile,
-  type Label,
-} from '@geoworks/geodata';
+import { isEmptyWithoutFields, openVector, transformToWgs84, type Label } from '@geoworks/geodata';
+import { sha256File, timestamp, writeResultFile } from '@geoworks/pandarus-format';
 import type { DatasetInput } from './intersect.js';
 import { UnsupportedGeometryError } from './errors.js';
 import { cleanGeometry } from './geometry.js';
+import { measureGeometry } from './measure.js';
 
 export const INTERSECTION_FIELDS = ['id', 'from_label', 'to_label', 'measure'] as const;
 
@@ -120,14 +113,14 @@ export async function calculateRemaining(
           continue;
         }
         if (toWgs84 !== null) geometry.transform(toWgs84);
-        const actual = measure(cleanGeometry(geometry), kind);
+        const actual = measureGeometry(cleanGeometry(geometry), kind);
         const parts = partsByLabel.get(label) ?? [];
         if (parts.length === 0) {
           yield [label, actual];
           continue;
         }
-        const individual = parts.reduce((sum, part) => sum + measure(part, kind), 0);
-        const union = measure(unionAll(parts, kind), kind);
+        const individual = parts.reduce((sum, part) => sum + measureGeometry(part, kind), 0);
+        const union = measureGeometry(unionAll(parts, kind), kind);
         yield [label, union === 0 ? actual : (actual - union) * (individual / union)];
       }
     }

@@ -4,6 +4,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import gdal from 'gdal-async';
 import {
+  setUpGdal,
   wgs84Srs,
   wkbToGeoJson,
   type FieldKind,
@@ -146,7 +147,7 @@ class GdalVectorWriter implements IntersectionVectorWriter {
   ) {
     this.path = path;
     this.#partial = partialName(path);
-    this.#dataset = gdal.open(this.#partial, 'w', format);
+    this.#dataset = setUpGdal().open(this.#partial, 'w', format);
     const layerName = basename(path)
       .replace(/\.[^.]+$/, '')
       .replaceAll('.', '_');

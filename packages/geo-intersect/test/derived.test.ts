@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gdal from 'gdal-async';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readResultFile, sha256File } from '@geoworks/geodata';
+import { readResultFile, sha256File } from '@geoworks/pandarus-format';
 import { pandarusFixture } from '@geoworks/test-fixtures';
 import {
   calculateRemaining,

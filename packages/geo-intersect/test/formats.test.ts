@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gdal from 'gdal-async';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readResultFile } from '@geoworks/geodata';
+import { readResultFile } from '@geoworks/pandarus-format';
 import { pandarusFixture } from '@geoworks/test-fixtures';
 import { intersect } from '../src/index.js';
 

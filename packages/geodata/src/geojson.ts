@@ -18,6 +18,7 @@ import {
   type VectorFeature,
   type VectorFeatureWkb,
 } from './vector.js';
+import { setUpGdal } from './gdal.js';
 import { wkbProblem } from './wkb.js';
 
 /** GeoJSON files up to this size are parsed in JavaScript; larger ones go to GDAL (streaming). */
@@ -138,7 +139,7 @@ export class GeoJsonSource implements VectorDataset {
     let found: GeometryFamily | null = null;
     for (const feature of this.#features) {
       if (feature.type === null) continue;
-      const family = FAMILY[feature.type] ?? null;
+      const family = geoJsonFamily(feature.type);
       if (family === null || (found !== null && family !== found)) {
         this.#family = null;
         return null;
@@ -240,12 +241,17 @@ const FAMILY: Record<string, GeometryFamily> = {
   MultiPolygon: 'polygon',
 };
 
+/** The family of a GeoJSON geometry type; null for collections and unknown types. */
+export function geoJsonFamily(type: string): GeometryFamily | null {
+  return Object.hasOwn(FAMILY, type) ? FAMILY[type]! : null;
+}
+
 function parseCrs(crs: unknown): gdal.SpatialReference | null {
   const name = (crs as { properties?: { name?: unknown } } | undefined)?.properties?.name;
   if (typeof name !== 'string') return null;
   try {
     // As GDAL's driver: OGC's CRS84 is WGS84 (EPSG:4326, longitude first).
-    return gdal.SpatialReference.fromUserInput(/CRS84$/i.test(name) ? 'EPSG:4326' : name);
+    return setUpGdal().SpatialReference.fromUserInput(/CRS84$/i.test(name) ? 'EPSG:4326' : name);
   } catch {
     return null;
   }

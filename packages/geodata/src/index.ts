@@ -1,5 +1,3 @@
-import './gdal-setup.js';
-export { Bzip2UnavailableError, bzip2 } from './bzip2.js';
 export {
   baseName,
   DatasetNotFoundError,
@@ -10,11 +8,9 @@ export {
   NotAVectorDatasetError,
   withoutPaths,
 } from './errors.js';
-export { sha256File } from './hash.js';
-export { measure, measureWkb } from './measure.js';
-export { mollweideArea, mollweideLength, projectMollweide, ringArea } from './mollweide.js';
 export {
   asMultiPolygonWkb,
+  multiPolygonText,
   multiPolygonWkb,
   positionsText,
   readWkb,
@@ -22,16 +18,7 @@ export {
   wkbToGeoJson,
 } from './wkb.js';
 export type { WkbShapes } from './wkb.js';
-export { readResultFile, timestamp, writeResultFile } from './result-file.js';
-export type { DatasetMetadata, WriteResultOptions } from './result-file.js';
-export {
-  MOLLWEIDE_PROJ4,
-  parseSrs,
-  transformToWgs84,
-  WGS84_PROJ4,
-  wgs84Srs,
-  wgs84ToMollweide,
-} from './srs.js';
+export { parseSrs, transformToWgs84, WGS84_PROJ4, wgs84Srs } from './srs.js';
 export {
   familyOf,
   flatType,
@@ -39,8 +26,10 @@ export {
   GdalVectorSource,
   isEmptyWithoutFields,
   openVector,
+  toLabel,
 } from './vector.js';
-export { GeoJsonSource, geometryWkb } from './geojson.js';
+export { GeoJsonSource, geoJsonFamily, geometryWkb } from './geojson.js';
+export { setUpGdal } from './gdal.js';
 export type {
   FieldKind,
   GeometryFamily,

@@ -1,27 +1,14 @@
 import gdal from 'gdal-async';
-import './gdal-setup.js';
+import { setUpGdal } from './gdal.js';
 
 /** pandarus's WGS84: longitude first, whatever the authority says. */
 export const WGS84_PROJ4 = '+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs';
-/** pandarus's Mollweide (ESRI:54009); PROJ's `moll` is spherical with R = 6378137. */
-export const MOLLWEIDE_PROJ4 =
-  '+proj=moll +lon_0=0 +x_0=0 +y_0=0 +ellps=WGS84 +datum=WGS84 +units=m +no_defs';
 
 let wgs84: gdal.SpatialReference | undefined;
-let mollweide: gdal.CoordinateTransformation | undefined;
 
 export function wgs84Srs(): gdal.SpatialReference {
-  wgs84 ??= gdal.SpatialReference.fromProj4(WGS84_PROJ4);
+  wgs84 ??= setUpGdal().SpatialReference.fromProj4(WGS84_PROJ4);
   return wgs84;
-}
-
-/** WGS84 longitude/latitude to spherical Mollweide metres. */
-export function wgs84ToMollweide(): gdal.CoordinateTransformation {
-  mollweide ??= new gdal.CoordinateTransformation(
-    wgs84Srs(),
-    gdal.SpatialReference.fromProj4(MOLLWEIDE_PROJ4),
-  );
-  return mollweide;
 }
 
 /**
@@ -37,5 +24,5 @@ export function transformToWgs84(
 
 /** Parses a CRS given as WKT, PROJ string or `EPSG:n`, with longitude/easting first. */
 export function parseSrs(text: string): gdal.SpatialReference {
-  return gdal.SpatialReference.fromUserInput(text);
+  return setUpGdal().SpatialReference.fromUserInput(text);
 }

@@ -10,6 +10,7 @@ import {
   NotAVectorDatasetError,
   withoutPaths,
 } from './errors.js';
+import { setUpGdal } from './gdal.js';
 import { wkbProblem } from './wkb.js';
 
 /** The kind of geometry a dataset holds, as pandarus distinguishes them. */
@@ -106,7 +107,7 @@ export class GdalVectorSource implements VectorDataset {
     if (!existsSync(zipPath)) throw new DatasetNotFoundError(path);
     let dataset: gdal.Dataset;
     try {
-      dataset = gdal.open(gdalPath(path), 'r');
+      dataset = setUpGdal().open(gdalPath(path), 'r');
     } catch (error) {
       throw new NotAVectorDatasetError(path, cleanGdalMessage(error));
     }
@@ -307,6 +308,10 @@ export function flatType(wkbType: number): number {
   return withoutBit >= 1000 ? withoutBit % 1000 : withoutBit;
 }
 
+/**
+ * A field value as a label: strings, numbers and booleans as they are, null for none, big
+ * integers as numbers, anything else (dates, lists) as its JSON text, stable and unique.
+ */
 export function toLabel(value: unknown): Label {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')

@@ -145,12 +145,15 @@ export function multiPolygonWkb(polygons: readonly (readonly Float64Array[])[]):
  */
 export function wkbToGeoJson(wkb: Uint8Array): string {
   const { polygons, lines, points } = readWkb(wkb);
-  if (polygons.length > 0) {
-    return `{"type": "MultiPolygon", "coordinates": [${polygons.map((rings) => `[${rings.map(positionsText).join(',')}]`).join(',')}]}`;
-  }
+  if (polygons.length > 0) return multiPolygonText(polygons);
   if (lines.length > 0)
     return `{"type": "MultiLineString", "coordinates": [${lines.map(positionsText).join(',')}]}`;
   return `{"type": "MultiPoint", "coordinates": [${points.map((point) => `[${point[0]},${point[1]}]`).join(',')}]}`;
+}
+
+/** The GeoJSON text of a MultiPolygon given as flat rings (exterior first), written directly. */
+export function multiPolygonText(polygons: readonly (readonly Float64Array[])[]): string {
+  return `{"type": "MultiPolygon", "coordinates": [${polygons.map((rings) => `[${rings.map(positionsText).join(',')}]`).join(',')}]}`;
 }
 
 /** `[[x,y],...]` of a flat coordinate array. */

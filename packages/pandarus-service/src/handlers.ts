@@ -10,7 +10,8 @@ import {
   type DatasetInput,
   type VectorFormat,
 } from '@geoworks/geo-intersect';
-import { NotAVectorDatasetError, openVector, sha256File, withoutPaths } from '@geoworks/geodata';
+import { NotAVectorDatasetError, openVector, withoutPaths } from '@geoworks/geodata';
+import { sha256File } from '@geoworks/pandarus-format';
 import type { JobContext } from '@geoworks/job-queue';
 import { openRasterBand, rasterStatistics, type ZonalRule } from '@geoworks/raster-stats';
 

@@ -1,4 +1,5 @@
 import { readWkb } from '@geoworks/geodata';
+import { flatBbox } from '@geoworks/planar';
 import { openRasterBand, type PixelArray, type RasterBand, type RasterReader } from './raster.js';
 import { centreMask, centreSpans, coverageRuns, coverageFractions } from './rasterize.js';
 import {
@@ -114,23 +115,14 @@ export class ZonalEngine {
     const rings = shapes.polygons.flat();
     const points = shapes.points;
     const coordinatesList = rings.length > 0 ? rings : points;
-    // To pixel space (columns right, rows down), finding the window on the way.
-    let minX = Infinity;
-    let minY = Infinity;
-    let maxX = -Infinity;
-    let maxY = -Infinity;
+    // To pixel space (columns right, rows down); the window is the box there.
     for (const coordinates of coordinatesList) {
       for (let i = 0; i < coordinates.length; i += 2) {
-        const x = (coordinates[i]! - x0) / dx;
-        const y = (coordinates[i + 1]! - y0) / dy;
-        coordinates[i] = x;
-        coordinates[i + 1] = y;
-        if (x < minX) minX = x;
-        if (x > maxX) maxX = x;
-        if (y < minY) minY = y;
-        if (y > maxY) maxY = y;
+        coordinates[i] = (coordinates[i]! - x0) / dx;
+        coordinates[i + 1] = (coordinates[i + 1]! - y0) / dy;
       }
     }
+    const [minX, minY, maxX, maxY] = flatBbox(coordinatesList);
     const col = Math.max(0, Math.floor(minX));
     const row = Math.max(0, Math.floor(minY));
     const width = Math.min(band.width, Math.floor(maxX) + 1) - col;

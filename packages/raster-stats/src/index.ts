@@ -13,5 +13,4 @@ export type { StatName, Stats } from './stats.js';
 export { openRasterBand } from './raster.js';
 export type { OpenRasterOptions, PixelArray, RasterBand, RasterReader } from './raster.js';
 export { centreMask, coverageFractions } from './rasterize.js';
-export type { Ring } from './rasterize.js';
 export { BandOutOfRangeError, NotARasterError } from './errors.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import gdal from 'gdal-async';
 import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
-import { DatasetNotFoundError, gdalPath, withoutPaths } from '@geoworks/geodata';
+import { DatasetNotFoundError, gdalPath, setUpGdal, withoutPaths } from '@geoworks/geodata';
 import { BandOutOfRangeError, NotARasterError } from './errors.js';
 
 export type PixelArray =
@@ -65,7 +65,7 @@ export async function openRasterBand(
   const bandNumber = options.band ?? 1;
   let dataset: gdal.Dataset;
   try {
-    dataset = gdal.open(gdalPath(path), 'r');
+    dataset = setUpGdal().open(gdalPath(path), 'r');
   } catch (error) {
     throw new NotARasterError(
       path,

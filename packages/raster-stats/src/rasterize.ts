@@ -3,7 +3,7 @@
  * (col, row) is the square [col, col+1) x [row, row+1). Rings are flat [x0, y0, x1, y1, ...]
  * arrays, closed or not; all rings of one feature are given together (holes included).
  */
-export type Ring = Float64Array;
+import { flatPointInRing, flatSignedArea, type FlatRing } from '@geoworks/planar';
 
 /**
  * GDAL's pixel-centre rule, as `GDALRasterizeGeometries` without ALL_TOUCHED fills polygons
@@ -13,7 +13,7 @@ export type Ring = Float64Array;
  * exactly on a shared vertical edge goes to the polygon on its left, and horizontal edges
  * lying on a centre line are filled only when they run right to left, as GDAL does.
  */
-export function centreMask(rings: readonly Ring[], width: number, height: number): Uint8Array {
+export function centreMask(rings: readonly FlatRing[], width: number, height: number): Uint8Array {
   const mask = new Uint8Array(width * height);
   const spans = centreSpans(rings, width, height);
   for (let k = 0; k < spans.length; k += 3) {
@@ -30,7 +30,7 @@ export function centreMask(rings: readonly Ring[], width: number, height: number
  * covered pixels without a mask over the whole window. The result is a view of a buffer the
  * next call reuses (thousands of windows otherwise allocate and collect as many arrays).
  */
-export function centreSpans(rings: readonly Ring[], width: number, height: number): Int32Array {
+export function centreSpans(rings: readonly FlatRing[], width: number, height: number): Int32Array {
   // An edge table: each non-horizontal edge crosses the centre lines of the rows whose centre
   // y lies in [ymin, ymax); its crossings are bucketed by row in one pass (counting sort), so
   // the cost is the number of crossings, not rows x edges.
@@ -263,7 +263,7 @@ function mergedSpans(spans: number[], width: number): [number, number][] {
  * a dense `width * height` array (`coverageRuns` gives the covered pixels only).
  */
 export function coverageFractions(
-  rings: readonly Ring[],
+  rings: readonly FlatRing[],
   width: number,
   height: number,
 ): Float64Array {
@@ -293,7 +293,11 @@ export interface CoverageRuns {
  * pass through the coverage is constant: a run, computed once. So the cost is about the
  * edge/pixel crossings, not the area. The result views buffers the next call reuses.
  */
-export function coverageRuns(rings: readonly Ring[], width: number, height: number): CoverageRuns {
+export function coverageRuns(
+  rings: readonly FlatRing[],
+  width: number,
+  height: number,
+): CoverageRuns {
   // Edges that cross some row band, in ring order: [ax, ay, slope (dx per dy), yMin, yMax,
   // direction (+1 or -1: down or up the rows, times the ring's sign)], each listed under the
   // row where it starts.
@@ -449,37 +453,14 @@ export function coverageRuns(rings: readonly Ring[], width: number, height: numb
  * +1 or -1 so that exterior rings add area and holes remove it, whatever their orientation:
  * a ring inside an odd number of other rings is a hole.
  */
-function ringSign(ring: Ring, rings: readonly Ring[]): number {
-  const area = signedArea(ring);
+function ringSign(ring: FlatRing, rings: readonly FlatRing[]): number {
+  const area = flatSignedArea(ring);
   let depth = 0;
   for (const other of rings) {
-    if (other !== ring && pointInRing(ring[0]!, ring[1]!, other)) depth++;
+    if (other !== ring && flatPointInRing(ring[0]!, ring[1]!, other)) depth++;
   }
   const isHole = depth % 2 === 1;
   return area > 0 !== isHole ? 1 : -1;
-}
-
-export function signedArea(ring: Ring): number {
-  let sum = 0;
-  const n = ring.length / 2;
-  for (let i = 0; i < n; i++) {
-    const j = (i + 1) % n;
-    sum += ring[2 * i]! * ring[2 * j + 1]! - ring[2 * j]! * ring[2 * i + 1]!;
-  }
-  return sum / 2;
-}
-
-function pointInRing(x: number, y: number, ring: Ring): boolean {
-  let inside = false;
-  const n = ring.length / 2;
-  for (let i = 0, j = n - 1; i < n; j = i++) {
-    const xi = ring[2 * i]!;
-    const yi = ring[2 * i + 1]!;
-    const xj = ring[2 * j]!;
-    const yj = ring[2 * j + 1]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 /** The mean over x uniform in [lo, hi] of clamp(x - col, 0, 1) (x is linear in y on an edge). */

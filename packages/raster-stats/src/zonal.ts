@@ -1,16 +1,9 @@
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import gdal from 'gdal-async';
 import { InvalidInputError } from '@geoworks/errors';
-import {
-  GeometryTypeError,
-  openVector,
-  readWkb,
-  sha256File,
-  timestamp,
-  wgs84Srs,
-  writeResultFile,
-  type Label,
-} from '@geoworks/geodata';
+import { GeometryTypeError, openVector, readWkb, wgs84Srs, type Label } from '@geoworks/geodata';
+import { datasetMetadata, sha256File, timestamp, writeResultFile } from '@geoworks/pandarus-format';
+import { flatBbox } from '@geoworks/planar';
 import { ProcessPool, siblingModule } from '@geoworks/workers';
 import { ZonalEngine, type ZonalRule, type ZonalSetup } from './engine.js';
 import type { RasterReader } from './raster.js';
@@ -200,15 +193,7 @@ function* chunks<T>(items: Iterable<T>, size: number): Generator<T[]> {
 function centreRow(wkb: Uint8Array | null, geoTransform: readonly number[]): number {
   if (wkb === null) return 0;
   const shapes = readWkb(wkb);
-  let minY = Infinity;
-  let maxY = -Infinity;
-  for (const coordinates of [...shapes.polygons.flat(), ...shapes.points]) {
-    for (let i = 1; i < coordinates.length; i += 2) {
-      const y = coordinates[i]!;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-    }
-  }
+  const [, minY, , maxY] = flatBbox([...shapes.polygons.flat(), ...shapes.points]);
   if (minY > maxY) return 0;
   return ((minY + maxY) / 2 - geoTransform[3]!) / geoTransform[5]!;
 }
@@ -266,19 +251,8 @@ export async function rasterStatistics(
     sha256File(raster.path),
   ]);
   const metadata = {
-    vector: {
-      sha256: vectorHash,
-      filename: basename(vector.path),
-      field: vector.field,
-      path: resolve(vector.path),
-      ...(vector.layer === undefined ? {} : { layer: vector.layer }),
-    },
-    raster: {
-      sha256: rasterHash,
-      filename: basename(raster.path),
-      path: resolve(raster.path),
-      band,
-    },
+    vector: datasetMetadata(vector, vectorHash),
+    raster: { ...datasetMetadata({ path: raster.path }, rasterHash), band },
     when: timestamp(),
   };
   const outputPath =

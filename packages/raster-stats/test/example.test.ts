@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readResultFile } from '@geoworks/geodata';
+import { readResultFile } from '@geoworks/pandarus-format';
 import { exampleBlock, pandarusFixture, runExample } from '@geoworks/test-fixtures';
 import { describe, expect, it } from 'vitest';
 

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  centreMask,
-  centreSpans,
-  coverageRuns,
-  coverageFractions,
-  signedArea,
-} from '../src/rasterize.js';
+import { flatPointInRing, flatSignedArea } from '@geoworks/planar';
+import { centreMask, centreSpans, coverageRuns, coverageFractions } from '../src/rasterize.js';
 import { computeStats, computeStatsOverRuns, computeStatsOverSpans } from '../src/stats.js';
 
 const ring = (...points: [number, number][]) => new Float64Array(points.flat());
@@ -211,9 +206,9 @@ function referenceCoverage(
     // Holes (inside an odd number of other rings) remove area whatever their orientation.
     let depth = 0;
     for (const other of rings) {
-      if (other !== ring && inside(ring, other)) depth++;
+      if (other !== ring && flatPointInRing(ring[0]!, ring[1]!, other)) depth++;
     }
-    const sign = signedArea(ring) > 0 !== (depth % 2 === 1) ? 1 : -1;
+    const sign = flatSignedArea(ring) > 0 !== (depth % 2 === 1) ? 1 : -1;
     const n = ring.length / 2;
     for (let i = 0; i < n; i++) {
       const j = (i + 1) % n;
@@ -253,17 +248,6 @@ function referenceCoverage(
     }
   }
   return coverage.map((value) => (value < 1e-12 ? 0 : value > 1 ? 1 : value));
-}
-
-function inside(ring: Float64Array, other: Float64Array): boolean {
-  const [x, y] = [ring[0]!, ring[1]!];
-  let result = false;
-  const n = other.length / 2;
-  for (let i = 0, j = n - 1; i < n; j = i++) {
-    const [xi, yi, xj, yj] = [other[2 * i]!, other[2 * i + 1]!, other[2 * j]!, other[2 * j + 1]!];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) result = !result;
-  }
-  return result;
 }
 
 describe('coverageRuns', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readResultFile, sha256File } from '@geoworks/geodata';
+import { readResultFile, sha256File } from '@geoworks/pandarus-format';
 import { pandarusFixture } from '@geoworks/test-fixtures';
 import {
   BandOutOfRangeError,

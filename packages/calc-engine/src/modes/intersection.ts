@@ -1,7 +1,8 @@
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { intersect } from '@geoworks/geo-intersect';
-import { readResultFile, type Label } from '@geoworks/geodata';
+import type { Label } from '@geoworks/geodata';
+import { readResultFile } from '@geoworks/pandarus-format';
 import { npyFromRecords } from '@geoworks/npz';
 import { convertVector, Datastore, labelText, readTable, writeCsv } from './datastore.js';
 import { defineCalculationMode } from './types.js';

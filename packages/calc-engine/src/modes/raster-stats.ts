@@ -1,5 +1,6 @@
 import { join, relative } from 'node:path';
-import { readResultFile, type Label } from '@geoworks/geodata';
+import type { Label } from '@geoworks/geodata';
+import { readResultFile } from '@geoworks/pandarus-format';
 import { npyFromRecords } from '@geoworks/npz';
 import { ALL_STATS, rasterStatistics, type StatName, type Stats } from '@geoworks/raster-stats';
 import { JobConfigError } from '../errors.js';

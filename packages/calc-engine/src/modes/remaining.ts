@@ -1,7 +1,8 @@
 import { rename } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { calculateRemaining } from '@geoworks/geo-intersect';
-import { readResultFile, type Label } from '@geoworks/geodata';
+import type { Label } from '@geoworks/geodata';
+import { readResultFile } from '@geoworks/pandarus-format';
 import { npyFromRecords } from '@geoworks/npz';
 import { Datastore, labelText, readTable, writeCsv } from './datastore.js';
 import { width } from './intersection.js';

@@ -88,17 +88,3 @@ export async function readResultFile<T = unknown>(path: string): Promise<T> {
     );
   }
 }
-
-/** `{sha256, filename, field, path}` as pandarus records a dataset in result metadata. */
-export interface DatasetMetadata {
-  sha256: string;
-  filename: string;
-  field?: string;
-  path: string;
-  [extra: string]: unknown;
-}
-
-/** A timestamp as pandarus writes `when` (ISO 8601, UTC). */
-export function timestamp(date = new Date()): string {
-  return date.toISOString();
-}
