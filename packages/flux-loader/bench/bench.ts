@@ -12,7 +12,7 @@ import {
   type GriddedLoad,
   type GriddedStep,
 } from '../src/index.js';
-import { writeMat5 } from './write-mat5.js';
+import { writeMat5 } from '@geoworks/test-fixtures';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,5 +1,5 @@
-// @geoworks/flux-loader: MATLAB/HDF5 flux grids into an embedded SQLite store, and the queries
-// of the Carbon Data Explorer's API.
+// @geoworks/flux-loader: flux grids (read by @geoworks/matfile) into an embedded SQLite store, and
+// the queries of the Carbon Data Explorer's API.
 export type {
   Aggregate,
   DatasetLoad,
@@ -7,22 +7,10 @@ export type {
   GriddedLoad,
   GriddedStep,
   Interval,
-  MatClass,
-  MatrixFile,
-  MatrixFileFormat,
-  MatrixVariableInfo,
   MetadataDocument,
-  NumericMatrix,
   ParameterStats,
   PointsLoad,
 } from './types.js';
-export {
-  MatrixFileError,
-  MatrixFileNotFoundError,
-  openMatrixFile,
-  UnsupportedVariableError,
-  VariableNotFoundError,
-} from './readers/index.js';
 export { FluxConfigError, loadFluxConfig, parseOverrides, type FluxConfig } from './config.js';
 export {
   bboxMd5,

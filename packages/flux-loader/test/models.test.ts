@@ -3,20 +3,18 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fluxFixture } from '@geoworks/test-fixtures';
+import { openMatrixFile } from '@geoworks/matfile';
+import { fluxFixture, matfileFixture } from '@geoworks/test-fixtures';
 import {
   CovarianceMatrix,
   FluxStore,
   KrigedXCO2Matrix,
-  openMatrixFile,
   openModel,
   SpatioTemporalMatrix,
   XCO2Matrix,
 } from '../src/index.js';
 
-const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
 const CASA = fluxFixture('casagfed2004.mat');
 const KRIGED = fluxFixture('kriged_xco2.mat');
 const XCO2 = fluxFixture('xco2.mat');
@@ -80,8 +78,8 @@ describe('SpatioTemporalMatrix on casagfed2004.mat', () => {
   it('reads the MATLAB v7.3 and HDF5 copies to the same stored data', async () => {
     const reference = store.map('casa_gfed_load_test', new Date('2004-06-30T09:00:00Z')).values;
     for (const [name, path] of [
-      ['casa_v73', fixture('casagfed2004-v73.mat')],
-      ['casa_h5', fixture('casagfed2004.h5')],
+      ['casa_v73', fluxFixture('casagfed2004-v73.mat')],
+      ['casa_h5', fluxFixture('casagfed2004.h5')],
     ] as const) {
       const model = await openModel('SpatioTemporalMatrix', path, {
         overrides: `${JUNE_30};var_name=casa_gfed_2004`,
@@ -133,7 +131,7 @@ describe('SpatioTemporalMatrix on casagfed2004.mat', () => {
     });
     await expect(wrong.describe()).rejects.toThrow('no variable "nothing"');
     wrong.close();
-    const cell = await SpatioTemporalMatrix.open(fixture('mat5-kinds.mat'), {
+    const cell = await SpatioTemporalMatrix.open(matfileFixture('mat5-kinds.mat'), {
       overrides: `${JUNE_30};var_name=cel`,
     });
     await expect(cell.describe()).rejects.toThrow('variable "cel"');
@@ -211,7 +209,7 @@ describe('XCO2Matrix on xco2.mat', () => {
 describe('CovarianceMatrix', () => {
   it('describes a square matrix with precision 5 and is not stored', async () => {
     const path = join(dir, 'cov.mat');
-    copyFileSync(fixture('mat5-kinds.mat'), path);
+    copyFileSync(matfileFixture('mat5-kinds.mat'), path);
     const model = await CovarianceMatrix.open(path, { overrides: 'var_name=flag' });
     expect(await model.describe()).toMatchObject({ gridded: true, precision: 5, dates: [] });
     expect((await model.matrix()).data).toEqual(Float64Array.from([1, 0, 0, 1]));
@@ -222,7 +220,9 @@ describe('CovarianceMatrix', () => {
 
 describe('XCO2Matrix input checks', () => {
   it('refuses a matrix without the six columns', async () => {
-    const model = await XCO2Matrix.open(fixture('mat5-kinds.mat'), { overrides: 'var_name=dbl' });
+    const model = await XCO2Matrix.open(matfileFixture('mat5-kinds.mat'), {
+      overrides: 'var_name=dbl',
+    });
     await expect(model.describe()).rejects.toThrow(
       'XCO2Matrix: variable "dbl" must have 6 columns (x, y, value, day of year, year, error), not 4',
     );

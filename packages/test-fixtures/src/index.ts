@@ -12,6 +12,11 @@ export function fluxFixture(name: string): string {
   return fileURLToPath(new URL(`flux/${name}`, dataRoot));
 }
 
+/** Absolute path of a matrix-reader fixture: MAT v5 and v7.3 variables of every kind (see data/matfile/README.md). */
+export function matfileFixture(name: string): string {
+  return fileURLToPath(new URL(`matfile/${name}`, dataRoot));
+}
+
 /** Absolute path of the fixture data folder. */
 export function fixturesDir(): string {
   return fileURLToPath(dataRoot);
@@ -22,6 +27,7 @@ export type { RawConnection } from './connections.js';
 export { freePort, startRedis } from './redis.js';
 export type { RedisServer } from './redis.js';
 export { eventually } from './eventually.js';
+export { writeMat5 } from './mat5.js';
 export { exampleBlock, runExample } from './examples.js';
 export { callEveryRoute } from './routes.js';
 export type { CallEveryRouteOptions, RouteAnswer } from './routes.js';

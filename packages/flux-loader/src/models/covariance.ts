@@ -1,4 +1,5 @@
-import type { DatasetMetadata, DatasetLoad, NumericMatrix } from '../types.js';
+import type { NumericMatrix } from '@geoworks/matfile';
+import type { DatasetMetadata, DatasetLoad } from '../types.js';
 import { isoSeconds } from './describe.js';
 import { ModelInputError } from './errors.js';
 import { BaseModel, openModelInput, type ModelOptions } from './model.js';

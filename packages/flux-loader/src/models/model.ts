@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
 import { loadFluxConfig, type FluxConfig } from '../config.js';
 import { parseIsoDate } from '../dates.js';
-import { openMatrixFile } from '../readers/index.js';
-import type { DatasetLoad, DatasetMetadata, MatrixFile } from '../types.js';
+import { openMatrixFile, type MatrixFile } from '@geoworks/matfile';
+import type { DatasetLoad, DatasetMetadata } from '../types.js';
 import { ModelInputError } from './errors.js';
 
 export interface ModelOptions {

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { fluxFixture } from '@geoworks/test-fixtures';
+import { fluxFixture, matfileFixture } from '@geoworks/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   MatrixFileError,
@@ -12,14 +11,14 @@ import {
   UnsupportedVariableError,
   VariableNotFoundError,
   openMatrixFile,
-} from '../src/readers/index.js';
-import type { MatrixFile, NumericMatrix } from '../src/types.js';
+  type MatrixFile,
+  type NumericMatrix,
+} from '../src/index.js';
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const flux = fluxFixture;
-const fixture = (name: string): string => join(fixtures, name);
+const fixture = matfileFixture;
 
-const scratch = mkdtempSync(join(tmpdir(), 'flux-readers-'));
+const scratch = mkdtempSync(join(tmpdir(), 'matfile-readers-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function withFile<T>(path: string, use: (file: MatrixFile) => Promise<T>): Promise<T> {
@@ -158,8 +157,8 @@ describe('MATLAB v7.3 and HDF5 copies', () => {
       file.readMatrix('casa_gfed_2004'),
     );
     for (const [path, format] of [
-      [fixture('casagfed2004-v73.mat'), 'mat73'],
-      [fixture('casagfed2004.h5'), 'hdf5'],
+      [flux('casagfed2004-v73.mat'), 'mat73'],
+      [flux('casagfed2004.h5'), 'hdf5'],
     ] as const) {
       await withFile(path, async (file) => {
         expect(file.format).toBe(format);
@@ -180,7 +179,7 @@ describe('MATLAB v7.3 and HDF5 copies', () => {
   });
 
   it('lists nested plain HDF5 datasets by path, a 1-D one as 1 x n', async () => {
-    await withFile(fixture('casagfed2004.h5'), async (file) => {
+    await withFile(flux('casagfed2004.h5'), async (file) => {
       expect(file.variables.slice(1)).toEqual([
         { name: 'extra/counts', class: 'int32', dimensions: [1, 5] },
         {
@@ -298,7 +297,7 @@ describe('MATLAB v5 variable kinds', () => {
       expect((error as VariableNotFoundError).message).toContain('"casa_gfed_2004"');
       expect((error as VariableNotFoundError).available).toEqual(['casa_gfed_2004']);
     });
-    await withFile(fixture('casagfed2004-v73.mat'), async (file) => {
+    await withFile(flux('casagfed2004-v73.mat'), async (file) => {
       const error = await collect(file.columns('nope')).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VariableNotFoundError);
       expect((error as VariableNotFoundError).available).toEqual(['casa_gfed_2004']);
@@ -378,7 +377,7 @@ describe('bad files', () => {
   });
 
   it('reports a truncated HDF5 file', async () => {
-    const bytes = readFileSync(fixture('casagfed2004.h5'));
+    const bytes = readFileSync(flux('casagfed2004.h5'));
     const path = join(scratch, 'cut.h5');
     writeFileSync(path, bytes.subarray(0, bytes.length >> 1));
     const error = await openMatrixFile(path).catch((e: unknown) => e);

@@ -1,7 +1,7 @@
 // Helpers shared by the MAT-file and HDF5 readers.
 
 import type { FileHandle } from 'node:fs/promises';
-import type { MatrixVariableInfo } from '../types.js';
+import type { MatrixVariableInfo } from './types.js';
 import { MatrixFileError, UnsupportedVariableError, VariableNotFoundError } from './errors.js';
 
 /** The variable called `name`, if it can be read as a numeric matrix. */

@@ -15,7 +15,7 @@ import type {
   MatrixFileFormat,
   MatrixVariableInfo,
   NumericMatrix,
-} from '../types.js';
+} from './types.js';
 import { decodeOwned, describeDimensions, type StorageType } from './decode.js';
 import { MatrixFileError } from './errors.js';
 import { columnsToRowMajor, lookupVariable } from './shared.js';

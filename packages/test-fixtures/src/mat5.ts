@@ -1,5 +1,5 @@
-// A MATLAB v5 MAT-file holding one uncompressed double matrix, written column by column
-// (for the benchmark's end-to-end load: 1.5 GB cannot be built in memory first).
+// A MATLAB v5 MAT-file holding one uncompressed double matrix, written column by column (for the
+// benchmarks' grids: 1.5 GB cannot be built in memory first).
 import { openSync, writeSync, closeSync } from 'node:fs';
 
 const miINT8 = 1;
@@ -28,7 +28,7 @@ export function writeMat5(
   column: (index: number) => Float64Array,
 ): void {
   const header = Buffer.alloc(128, ' ');
-  header.write('MATLAB 5.0 MAT-file, written by the flux-loader benchmark', 0, 'latin1');
+  header.write('MATLAB 5.0 MAT-file, written by @geoworks/test-fixtures', 0, 'latin1');
   header.writeUInt16LE(0x0100, 124);
   header.write('IM', 126, 'latin1');
   const flags = Buffer.concat([
