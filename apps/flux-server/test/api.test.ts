@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FluxStore, type MetadataDocument } from '@geoworks/flux-loader';
+import { FluxStore, type MetadataDocument } from '@geoworks/flux-store';
 import { fromArrayBuffer } from 'geotiff';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

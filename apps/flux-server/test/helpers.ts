@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FluxStore, openModel } from '@geoworks/flux-loader';
+import { FluxStore, openModel } from '@geoworks/flux-store';
 import { createLogger } from '@geoworks/service-kit';
 import { fluxFixture } from '@geoworks/test-fixtures';
 import { start } from '../src/server.js';

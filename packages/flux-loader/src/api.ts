@@ -1,21 +1,19 @@
 // The flux-server API over a FluxStore: the original's routes, parameters and response shapes,
 // independent of any HTTP framework (the app only routes to these methods).
 import { InvalidInputError, NotFoundError, NotImplementedError } from '@geoworks/errors';
-import { parseIsoDate } from './dates.js';
-import { cellsInPolygon, parseWktPoint, parseWktPolygon } from './geometry.js';
+import {
+  AGGREGATES,
+  cellsInPolygon,
+  INTERVALS,
+  parseIsoDate,
+  type FluxStore,
+  type Interval,
+  type MetadataDocument,
+  type PointRecord,
+  type TimeSeries,
+} from '@geoworks/flux-store';
 import { mapToGeoTiff } from './geotiff.js';
-import { INTERVALS } from './store/intervals.js';
-import type { FluxStore, PointRecord, TimeSeries } from './store/store.js';
-import type { Aggregate, Interval, MetadataDocument } from './types.js';
-
-export const AGGREGATES: readonly Aggregate[] = [
-  'positive',
-  'negative',
-  'net',
-  'mean',
-  'min',
-  'max',
-];
+import { parseWktPoint, parseWktPolygon } from './wkt.js';
 
 /** Query parameters as an HTTP framework hands them over (repeated ones as arrays). */
 export type ApiQuery = Record<string, unknown>;

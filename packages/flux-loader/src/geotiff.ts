@@ -1,6 +1,6 @@
 import { TooLargeError } from '@geoworks/errors';
 import { writeArrayBuffer } from 'geotiff';
-import { gridSpacing } from './geometry.js';
+import { gridSpacing } from '@geoworks/flux-store';
 
 /** Largest raster written, in pixels (a 0.01-degree global grid is 648 million). */
 const MAX_PIXELS = 50_000_000;

@@ -1,4 +1,4 @@
-// The contracts between the parts of flux-loader: models -> store -> queries.
+// The contracts between the parts of flux-store: models -> store -> queries.
 
 /** A dataset's metadata as the API serves it (`describe()` of the model, plus what the store adds). */
 export interface DatasetMetadata {
@@ -87,7 +87,8 @@ export interface PointsLoad {
 export type DatasetLoad = GriddedLoad | PointsLoad;
 
 /** Aggregates of the map and series queries. */
-export type Aggregate = 'positive' | 'negative' | 'net' | 'mean' | 'min' | 'max';
+export const AGGREGATES = ['positive', 'negative', 'net', 'mean', 'min', 'max'] as const;
+export type Aggregate = (typeof AGGREGATES)[number];
 
 /** Bucket sizes of the series queries (UTC calendar). */
 export type Interval = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'annual';

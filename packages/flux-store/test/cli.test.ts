@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { fluxFixture } from '@geoworks/test-fixtures';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FluxStore, runFluxManage } from '../src/index.js';
+import { runFluxManage } from '../src/cli.js';
+import { FluxStore } from '../src/index.js';
 
 const fixture = fluxFixture;
 const CASA = fixture('casagfed2004.mat');

@@ -1,14 +1,10 @@
+// The original's models by name, as flux-manage's -m names them.
 import { CovarianceMatrix } from './covariance.js';
 import { UnknownModelError } from './errors.js';
 import { KrigedXCO2Matrix } from './kriged.js';
 import type { FluxModel, ModelOptions } from './model.js';
 import { SpatioTemporalMatrix } from './spatio-temporal.js';
 import { XCO2Matrix } from './xco2.js';
-
-export { CovarianceMatrix, KrigedXCO2Matrix, SpatioTemporalMatrix, XCO2Matrix };
-export type { FluxModel, ModelOptions };
-export { ModelInputError, UnknownModelError } from './errors.js';
-export { bboxMd5, isoSeconds, pythonFloatRepr } from './describe.js';
 
 const MODELS = {
   SpatioTemporalMatrix,

@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isGeoworksError } from '@geoworks/errors';
-import { MODEL_NAMES, openModel } from './models/index.js';
-import { FluxStore } from './store/index.js';
+import { MODEL_NAMES, openModel } from './models/registry.js';
+import { FluxStore } from './store/store.js';
 
-export const USAGE = `Usage:
+const USAGE = `Usage:
     flux-manage load -p <filepath> -m <model> -n <collection_name> [-c <config_file>] [-o "k=v;k=v"]
     flux-manage remove -n <collection_name>
     flux-manage rename -n <collection_name> -r <new_name>
@@ -50,7 +50,7 @@ const defaultIo: CliIo = {
   env: process.env,
 };
 
-export function databasePath(env: NodeJS.ProcessEnv, flag: string | undefined): string {
+function databasePath(env: NodeJS.ProcessEnv, flag: string | undefined): string {
   if (flag !== undefined) return resolve(flag);
   if (env.FLUX_DB !== undefined && env.FLUX_DB !== '') return resolve(env.FLUX_DB);
   return resolve(join(env.GEOWORKS_DATA_DIR ?? './data', 'flux', 'flux.sqlite'));
