@@ -12,7 +12,7 @@ import { get, loadFixture, XCO2 } from './helpers.js';
 const dataDir = mkdtempSync(join(tmpdir(), 'flux-server-data-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const startWith = (env: Record<string, string>) =>
+const startWith = (env: NodeJS.ProcessEnv) =>
   start({ env: { FLUX_SERVER_PORT: '0', ...env }, logger: createLogger({ level: 'silent' }) });
 
 describe('the database', () => {
