@@ -150,7 +150,7 @@ export class FluxApi {
         time !== undefined && time !== ''
           ? { start: parseApiDate(time, 'time'), end: parseApiDate(time, 'time') }
           : range(query, 'for point retrievals (or time)');
-      return pointsResponse(name, this.#store.points(name, start, end), verbose);
+      return pointsResponse(name, this.#store.points(name, { start, end }), verbose);
     }
     if (time !== undefined && time !== '') {
       const map = this.#store.map(name, parseApiDate(time, 'time'));
@@ -173,7 +173,7 @@ export class FluxApi {
         },
       );
     }
-    const { values } = this.#store.aggregateMap(name, start, end, aggregate);
+    const { values } = this.#store.aggregateMap(name, { start, end }, { aggregate });
     const properties = { start: start.toISOString(), end: end.toISOString(), aggregate };
     if (verbose)
       return {
@@ -220,7 +220,11 @@ export class FluxApi {
       }
       const rings = parseWktPolygon(geomText);
       const cells = cellsInPolygon(this.#store.cells(name), rings);
-      const region = this.#store.regionSeries(name, Array.from(cells), start, end, interval);
+      const region = this.#store.regionSeries(
+        name,
+        { start, end },
+        { cells: Array.from(cells), interval },
+      );
       return {
         seriesMean: roundAll(region.mean),
         seriesMin: roundAll(region.min),
@@ -253,12 +257,12 @@ export class FluxApi {
             },
           );
         }
-        return seriesResponse(this.#store.cellSeries(name, cell, start, end), properties);
+        return seriesResponse(this.#store.cellSeries(name, { start, end }, { cell }), properties);
       }
       const series =
         interval === undefined
-          ? this.#store.cellSeries(name, cell, start, end)
-          : this.#store.cellSeriesAggregate(name, cell, start, end, aggregate, interval);
+          ? this.#store.cellSeries(name, { start, end }, { cell })
+          : this.#store.cellSeriesAggregate(name, { start, end }, { cell, aggregate, interval });
       return seriesResponse(series, { ...properties, aggregate, interval: interval ?? null });
     }
     if (aggregate === undefined) {
@@ -266,7 +270,7 @@ export class FluxApi {
         code: 'MISSING_PARAMETER',
       });
     }
-    const series = this.#store.seriesAggregate(name, start, end, aggregate, interval);
+    const series = this.#store.seriesAggregate(name, { start, end }, { aggregate, interval });
     return seriesResponse(series, { aggregate, interval: interval ?? null, ...window });
   }
 

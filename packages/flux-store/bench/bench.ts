@@ -92,13 +92,13 @@ function median(run: () => void, times = 15): number {
 }
 
 const reader = FluxStore.open(path);
-const year = [new Date(START), new Date(START + (STEPS - 1) * 3 * HOUR)] as const;
+const year = { start: new Date(START), end: new Date(START + (STEPS - 1) * 3 * HOUR) };
 let probe = 0;
 const mapMs = median(() =>
   reader.map('global', new Date(START + ((probe++ * 37) % STEPS) * 3 * HOUR)),
 );
 const seriesMs = median(() =>
-  reader.cellSeries('global', (probe++ * 7919) % cellCount, year[0], year[1]),
+  reader.cellSeries('global', year, { cell: (probe++ * 7919) % cellCount }),
 );
 const box = cellsInPolygon(cells, [
   [
@@ -109,9 +109,9 @@ const box = cellsInPolygon(cells, [
     [-100, 20],
   ],
 ]);
-const roiMs = median(() => reader.regionSeries('global', Array.from(box), year[0], year[1]), 7);
+const roiMs = median(() => reader.regionSeries('global', year, { cells: Array.from(box) }), 7);
 const aggregateMs = median(
-  () => reader.seriesAggregate('global', year[0], year[1], 'net', 'monthly'),
+  () => reader.seriesAggregate('global', year, { aggregate: 'net', interval: 'monthly' }),
   7,
 );
 reader.close();
@@ -140,7 +140,7 @@ if (args['no-file'] !== true) {
 }
 
 console.log(
-  `flux-loader bench: ${cellCount.toLocaleString('en-US')} cells x ${STEPS.toLocaleString('en-US')} steps = ${values.toLocaleString('en-US')} values`,
+  `flux-store bench: ${cellCount.toLocaleString('en-US')} cells x ${STEPS.toLocaleString('en-US')} steps = ${values.toLocaleString('en-US')} values`,
 );
 console.log(
   `load                 ${loadSeconds.toFixed(1)} s, ${(values / loadSeconds / 1e6).toFixed(1)} million values/s (target >= 10)`,

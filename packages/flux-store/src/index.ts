@@ -3,14 +3,29 @@
 export {
   AGGREGATES,
   type Aggregate,
+  type AggregateMap,
+  type AggregateMapOptions,
+  type CellAggregateOptions,
+  type CellSeriesOptions,
   type DatasetLoad,
   type DatasetMetadata,
+  type DatasetSummary,
   type GriddedLoad,
   type GriddedStep,
+  type GridMap,
   type Interval,
+  type LoadOptions,
+  type LoadSummary,
   type MetadataDocument,
   type ParameterStats,
+  type PointRecord,
   type PointsLoad,
+  type QueryOptions,
+  type RegionSeries,
+  type RegionSeriesOptions,
+  type SeriesAggregateOptions,
+  type TimeRange,
+  type TimeSeries,
 } from './types.js';
 export { FluxConfigError, type FluxConfig } from './config.js';
 export { parseIsoDate } from './dates.js';
@@ -21,17 +36,8 @@ export type { FluxModel, ModelOptions } from './models/model.js';
 export { MODEL_NAMES, openModel, type ModelName } from './models/registry.js';
 export { SpatioTemporalMatrix } from './models/spatio-temporal.js';
 export { XCO2Matrix } from './models/xco2.js';
-export {
-  FluxStore,
-  RESERVED_NAMES,
-  type DatasetSummary,
-  type FluxStoreOptions,
-  type LoadOptions,
-  type LoadSummary,
-  type PointRecord,
-  type RegionSeries,
-  type TimeSeries,
-} from './store/store.js';
+export { FluxStore, type FluxStoreOptions } from './store/store.js';
+export { RESERVED_NAMES } from './store/names.js';
 export {
   CellNotFoundError,
   DatasetConflictError,

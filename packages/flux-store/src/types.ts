@@ -1,4 +1,5 @@
-// The contracts between the parts of flux-store: models -> store -> queries.
+// The contracts between the parts of flux-store and its users: what a model hands the store to
+// load, and what the store's queries take and give.
 
 /** A dataset's metadata as the API serves it (`describe()` of the model, plus what the store adds). */
 export interface DatasetMetadata {
@@ -92,3 +93,100 @@ export type Aggregate = (typeof AGGREGATES)[number];
 
 /** Bucket sizes of the series queries (UTC calendar). */
 export type Interval = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'annual';
+
+export interface LoadOptions {
+  /** Called after each step (gridded) or once (points) with steps done and the total. */
+  onProgress?(done: number, total: number): void;
+}
+
+export interface LoadSummary {
+  dataset: string;
+  /** Records added: time steps (gridded) or points. */
+  records: number;
+  /** Records the dataset holds now. */
+  totalRecords: number;
+  values: number;
+}
+
+/** A dataset as the list of scenarios shows it. */
+export interface DatasetSummary {
+  _id: string;
+  title: string;
+  gridded: boolean;
+}
+
+/** The times a query covers: each query says whether `end` is included. */
+export interface TimeRange {
+  start: Date;
+  end: Date;
+}
+
+/** What every grid query may choose. */
+export interface QueryOptions {
+  /** The parameter read (`values`, `errors`, ...); default the dataset's first. */
+  parameter?: string;
+}
+
+export interface AggregateMapOptions extends QueryOptions {
+  aggregate: Aggregate;
+}
+
+export interface CellSeriesOptions extends QueryOptions {
+  /** The cell's index in the dataset's cell order (see `cellIndex`). */
+  cell: number;
+}
+
+export interface CellAggregateOptions extends CellSeriesOptions {
+  aggregate: Aggregate;
+  interval: Interval;
+}
+
+export interface SeriesAggregateOptions extends QueryOptions {
+  aggregate: Aggregate;
+  /** Buckets of the series; default one value per step. */
+  interval?: Interval;
+}
+
+export interface RegionSeriesOptions extends QueryOptions {
+  /** The region's cells (indexes in the dataset's cell order; see `cellsInPolygon`). */
+  cells: readonly number[];
+  /** Buckets of the series; default statistics per step. */
+  interval?: Interval;
+}
+
+/** A map: the step's time (ms since the epoch) and one value per cell (NaN: none). */
+export interface GridMap {
+  time: number;
+  values: Float64Array;
+}
+
+/** An aggregate map: how many steps it aggregates, and one value per cell (NaN: none). */
+export interface AggregateMap {
+  steps: number;
+  values: Float64Array;
+}
+
+/** A series of values with their times (ms since the epoch, UTC). */
+export interface TimeSeries {
+  times: number[];
+  values: number[];
+}
+
+/** Per step (or per interval) statistics of the cells of a region, and over all of it. */
+export interface RegionSeries {
+  times: number[];
+  mean: number[];
+  min: number[];
+  max: number[];
+  /** Population standard deviation. */
+  std: number[];
+  n: number[];
+  all: { mean: number; min: number; max: number; std: number; n: number };
+}
+
+export interface PointRecord {
+  time: number;
+  x: number;
+  y: number;
+  properties: Record<string, number | null>;
+}

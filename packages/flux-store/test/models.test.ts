@@ -161,7 +161,9 @@ describe('KrigedXCO2Matrix on kriged_xco2.mat', () => {
     expect(values.values).toHaveLength(14210);
     // A time inside the 6-day span is the same map.
     expect(store.map('kriged', new Date('2009-06-18T12:00:00Z')).time).toBe(Date.UTC(2009, 5, 15));
-    const errors = store.map('kriged', new Date('2009-06-15T00:00:00Z'), 'errors').values;
+    const errors = store.map('kriged', new Date('2009-06-15T00:00:00Z'), {
+      parameter: 'errors',
+    }).values;
     const file = await openMatrixFile(KRIGED);
     const raw = await file.readMatrix('krigedData');
     file.close();
@@ -195,14 +197,15 @@ describe('XCO2Matrix on xco2.mat', () => {
     const summary = await store.load('xco2', await model.toLoad());
     model.close();
     expect(summary.records).toBe(1311);
-    const june15 = store.points(
-      'xco2',
-      new Date('2009-06-15T00:00:00Z'),
-      new Date('2009-06-15T00:00:00Z'),
-    );
+    const june15 = store.points('xco2', {
+      start: new Date('2009-06-15T00:00:00Z'),
+      end: new Date('2009-06-15T00:00:00Z'),
+    });
     // The original dated this record 2009-06-16 (one day too many).
     expect(june15[0]!.properties.value).toBe(386.79);
-    expect(store.points('xco2', new Date('2009-01-01'), new Date('2009-12-31'))).toHaveLength(1311);
+    expect(
+      store.points('xco2', { start: new Date('2009-01-01'), end: new Date('2009-12-31') }),
+    ).toHaveLength(1311);
   });
 });
 

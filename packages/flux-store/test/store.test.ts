@@ -216,7 +216,11 @@ describe('FluxStore queries', () => {
       max: (v: number[]) => Math.max(...v),
     } as const;
     for (const [aggregate, reduce] of Object.entries(cases)) {
-      const result = store.aggregateMap('grid', start, end, aggregate as keyof typeof cases);
+      const result = store.aggregateMap(
+        'grid',
+        { start, end },
+        { aggregate: aggregate as keyof typeof cases },
+      );
       expect(result.steps).toBe(3);
       for (let cell = 0; cell < 6; cell++) {
         expect(result.values[cell]).toBeCloseTo(
@@ -230,9 +234,8 @@ describe('FluxStore queries', () => {
   it('reads a cell series, inclusive at both ends, across time blocks', () => {
     const series = store.cellSeries(
       'grid',
-      4,
-      new Date(T0 + 60 * 3 * HOUR),
-      new Date(T0 + 70 * 3 * HOUR),
+      { start: new Date(T0 + 60 * 3 * HOUR), end: new Date(T0 + 70 * 3 * HOUR) },
+      { cell: 4 },
     );
     expect(series.times).toEqual(Array.from({ length: 11 }, (_, i) => T0 + (60 + i) * 3 * HOUR));
     expect(series.values).toEqual(Array.from({ length: 11 }, (_, i) => value(4, 60 + i)));
@@ -244,12 +247,20 @@ describe('FluxStore queries', () => {
   it('buckets series by hour, day, ISO week, month and year without dropping the last bucket', () => {
     const start = new Date(T0);
     const end = new Date(T0 + (STEPS - 1) * 3 * HOUR);
-    const daily = store.cellSeriesAggregate('grid', 2, start, end, 'mean', 'daily');
+    const daily = store.cellSeriesAggregate(
+      'grid',
+      { start, end },
+      { cell: 2, aggregate: 'mean', interval: 'daily' },
+    );
     expect(daily.times).toHaveLength(16);
     expect(daily.times[15]).toBe(Date.UTC(2004, 6, 13));
     const day15 = Array.from({ length: 8 }, (_, i) => value(2, 15 * 8 + i));
     expect(daily.values[15]).toBeCloseTo(day15.reduce((a, b) => a + b, 0) / 8, 12);
-    const weekly = store.cellSeriesAggregate('grid', 2, start, end, 'max', 'weekly');
+    const weekly = store.cellSeriesAggregate(
+      'grid',
+      { start, end },
+      { cell: 2, aggregate: 'max', interval: 'weekly' },
+    );
     expect(weekly.times).toEqual([
       Date.UTC(2004, 5, 28),
       Date.UTC(2004, 6, 5),
@@ -258,20 +269,25 @@ describe('FluxStore queries', () => {
     expect(weekly.values[2]).toBe(
       Math.max(...Array.from({ length: 16 }, (_, i) => value(2, 14 * 8 + i))),
     );
-    const monthly = store.cellSeriesAggregate('grid', 2, start, end, 'net', 'monthly');
+    const monthly = store.cellSeriesAggregate(
+      'grid',
+      { start, end },
+      { cell: 2, aggregate: 'net', interval: 'monthly' },
+    );
     expect(monthly.times).toEqual([Date.UTC(2004, 5, 1), Date.UTC(2004, 6, 1)]);
-    const annual = store.cellSeriesAggregate('grid', 2, start, end, 'min', 'annual');
+    const annual = store.cellSeriesAggregate(
+      'grid',
+      { start, end },
+      { cell: 2, aggregate: 'min', interval: 'annual' },
+    );
     expect(annual.times).toEqual([Date.UTC(2004, 0, 1)]);
     expect(annual.values[0]).toBe(
       Math.min(...Array.from({ length: STEPS }, (_, i) => value(2, i))),
     );
     const hourly = store.cellSeriesAggregate(
       'grid',
-      2,
-      start,
-      new Date(T0 + 6 * HOUR),
-      'net',
-      'hourly',
+      { start, end: new Date(T0 + 6 * HOUR) },
+      { cell: 2, aggregate: 'net', interval: 'hourly' },
     );
     expect(hourly.times).toEqual([T0, T0 + 3 * HOUR, T0 + 6 * HOUR]);
   });
@@ -283,7 +299,7 @@ describe('FluxStore queries', () => {
       Array.from({ length: 6 }, (_, cell) => value(cell, step)),
     ).flat();
     const daily = (aggregate: 'positive' | 'negative' | 'net' | 'mean' | 'min' | 'max') =>
-      store.seriesAggregate('grid', start, end, aggregate, 'daily').values[0]!;
+      store.seriesAggregate('grid', { start, end }, { aggregate, interval: 'daily' }).values[0]!;
     expect(daily('net')).toBeCloseTo(
       all.reduce((a, b) => a + b, 0),
       9,
@@ -299,7 +315,7 @@ describe('FluxStore queries', () => {
     expect(daily('mean')).toBeCloseTo(all.reduce((a, b) => a + b, 0) / all.length, 12);
     expect(daily('min')).toBe(Math.min(...all));
     expect(daily('max')).toBe(Math.max(...all));
-    const perStep = store.seriesAggregate('grid', start, end, 'net');
+    const perStep = store.seriesAggregate('grid', { start, end }, { aggregate: 'net' });
     expect(perStep.times).toHaveLength(8);
     expect(perStep.values[3]).toBeCloseTo(
       [0, 1, 2, 3, 4, 5].reduce((sum, cell) => sum + value(cell, 3), 0),
@@ -311,7 +327,7 @@ describe('FluxStore queries', () => {
     const cells = [0, 1, 4];
     const start = new Date(T0 + 62 * 3 * HOUR);
     const end = new Date(T0 + 66 * 3 * HOUR);
-    const region = store.regionSeries('grid', cells, start, end);
+    const region = store.regionSeries('grid', { start, end }, { cells });
     expect(region.times).toHaveLength(5);
     const at = cells.map((cell) => value(cell, 64));
     const mean = at.reduce((a, b) => a + b, 0) / 3;
@@ -360,11 +376,10 @@ describe('FluxStore points and administration', () => {
 
   it('stores point retrievals and finds them by time', async () => {
     await store.load('xco2', points());
-    const found = store.points(
-      'xco2',
-      new Date(Date.UTC(2009, 5, 15)),
-      new Date(Date.UTC(2009, 5, 15, 12)),
-    );
+    const found = store.points('xco2', {
+      start: new Date(Date.UTC(2009, 5, 15)),
+      end: new Date(Date.UTC(2009, 5, 15, 12)),
+    });
     expect(found).toEqual([
       {
         time: Date.UTC(2009, 5, 15),

@@ -1,4 +1,5 @@
-// How values are kept in blocks, and the exact statistics kept while loading.
+// How values are kept in blocks: integer codes of 10^-precision, or doubles.
+import type { ValueCounts } from './statistics.js';
 
 /** Block payloads: stored values rounded to the precision, as integers of 10^-precision. */
 export const INT32_SCALED = 0;
@@ -60,80 +61,47 @@ export function decodeBlock(
 }
 
 /**
- * Counts of every stored value of one parameter: the exact median and moments come from them.
- * Values arrive as integer codes (scaled) or doubles; a dense window of counters covers the
- * common case (fluxes span a few thousand codes) at array speed, a map takes the rest.
+ * Rounds a step's values into `buffer` at `offset` (as integer codes when scaled, doubles
+ * otherwise), counting them for the statistics and summing them for the step summary.
  */
-export class ValueCounts {
-  static readonly WINDOW = 1 << 20;
-  #base: number | undefined;
-  readonly #dense = new Float64Array(ValueCounts.WINDOW);
-  readonly #sparse = new Map<number, number>();
-
-  /** Adds one value (an integer code when the parameter is scaled). */
-  add(key: number): void {
-    if (this.#base === undefined) this.#base = key - ValueCounts.WINDOW / 2;
-    const slot = key - this.#base;
-    if (slot >= 0 && slot < ValueCounts.WINDOW && Number.isInteger(slot)) this.#dense[slot]!++;
-    else this.#sparse.set(key, (this.#sparse.get(key) ?? 0) + 1);
-  }
-
-  /** Every key with its count (unordered). */
-  *entries(): Generator<[number, number]> {
-    if (this.#base !== undefined) {
-      for (let slot = 0; slot < ValueCounts.WINDOW; slot++) {
-        const count = this.#dense[slot]!;
-        if (count > 0) yield [this.#base + slot, count];
-      }
-    }
-    yield* this.#sparse.entries();
-  }
-}
-
-/** Statistics from (value, count) pairs in ascending value order: pandas' mean/min/max/std/median. */
-export function statsFromCounts(sorted: Iterable<[number, number]>): {
+export function encodeStep(
+  values: Float64Array,
+  buffer: Float64Array,
+  offset: number,
+  scale: number | undefined,
+  counts: ValueCounts,
+): {
   n: number;
-  mean: number;
+  sum: number;
+  sumPositive: number;
+  sumNegative: number;
   min: number;
   max: number;
-  std: number;
-  median: number;
+  fitsInt: boolean;
 } {
-  const values: number[] = [];
-  const counts: number[] = [];
   let n = 0;
   let sum = 0;
-  for (const [value, count] of sorted) {
-    values.push(value);
-    counts.push(count);
-    n += count;
-    sum += value * count;
-  }
-  if (n === 0) return { n: 0, mean: NaN, min: NaN, max: NaN, std: NaN, median: NaN };
-  const mean = sum / n;
-  let squares = 0;
+  let sumPositive = 0;
+  let sumNegative = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let fits = true;
   for (let index = 0; index < values.length; index++) {
-    const deviation = values[index]! - mean;
-    squares += deviation * deviation * counts[index]!;
+    const value = values[index]!;
+    if (Number.isNaN(value)) {
+      buffer[offset + index] = NaN;
+      continue;
+    }
+    const code = scale === undefined ? value : codeOf(value, scale);
+    buffer[offset + index] = code;
+    if (scale !== undefined && !fitsInt32(code)) fits = false;
+    counts.add(code);
+    n++;
+    sum += code;
+    if (code > 0) sumPositive += code;
+    else sumNegative += code;
+    if (code < min) min = code;
+    if (code > max) max = code;
   }
-  return {
-    n,
-    mean,
-    min: values[0]!,
-    max: values.at(-1)!,
-    std: n > 1 ? Math.sqrt(squares / (n - 1)) : NaN,
-    median:
-      (valueAtRank(values, counts, Math.floor((n - 1) / 2)) +
-        valueAtRank(values, counts, Math.ceil((n - 1) / 2))) /
-      2,
-  };
-}
-
-function valueAtRank(values: number[], counts: number[], rank: number): number {
-  let seen = 0;
-  for (let index = 0; index < values.length; index++) {
-    seen += counts[index]!;
-    if (rank < seen) return values[index]!;
-  }
-  return values.at(-1)!;
+  return { n, sum, sumPositive, sumNegative, min, max, fitsInt: scale !== undefined && fits };
 }
