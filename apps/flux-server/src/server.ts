@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { FluxApi } from '@geoworks/flux-loader';
+import { FluxService } from '@geoworks/flux-service';
 import { FluxStore } from '@geoworks/flux-store';
 import {
   createLogger,
@@ -42,7 +42,7 @@ export async function start(
     host: config.host,
     limits: httpLimits(config),
     corsOrigins: config.corsOrigins,
-    handlers: [fluxRoutes(new FluxApi(store)).router],
+    handlers: [fluxRoutes(new FluxService(store)).router],
     formatError,
     closers: [() => store.close()],
   });

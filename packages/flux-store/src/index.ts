@@ -36,7 +36,7 @@ export type { FluxModel, ModelOptions } from './models/model.js';
 export { MODEL_NAMES, openModel, type ModelName } from './models/registry.js';
 export { SpatioTemporalMatrix } from './models/spatio-temporal.js';
 export { XCO2Matrix } from './models/xco2.js';
-export { FluxStore, type FluxStoreOptions } from './store/store.js';
+export { FluxStore, type FluxStoreOptions, type LoadFileOptions } from './store/store.js';
 export { RESERVED_NAMES } from './store/names.js';
 export {
   CellNotFoundError,
@@ -49,4 +49,4 @@ export {
   UnsupportedQueryError,
 } from './store/errors.js';
 export { INTERVALS } from './store/intervals.js';
-export { cellsInPolygon, gridSpacing } from './geometry.js';
+export { cellsInPolygon } from './geometry.js';

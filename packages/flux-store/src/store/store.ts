@@ -20,6 +20,8 @@ import type {
   TimeRange,
   TimeSeries,
 } from '../types.js';
+import type { ModelOptions } from '../models/model.js';
+import { openModel } from '../models/registry.js';
 import { audit, listNames, removeDataset, renameDataset } from './admin.js';
 import { Connection } from './connection.js';
 import { cellIndex, cells, cellSize, datasetSummaries, times } from './datasets.js';
@@ -34,6 +36,12 @@ import {
   seriesAggregate,
 } from './query.js';
 import { migrate } from './schema.js';
+
+/** A data file's model, configuration and overrides, and the load's progress callback. */
+export interface LoadFileOptions extends ModelOptions, LoadOptions {
+  /** The model that reads the file: `SpatioTemporalMatrix`, `KrigedXCO2Matrix`, `XCO2Matrix`. */
+  model: string;
+}
 
 export interface FluxStoreOptions {
   /** Largest number of stored values one query may read (413 beyond); default 250 million. */
@@ -86,6 +94,20 @@ export class FluxStore {
    */
   load(name: string, plan: DatasetLoad, options: LoadOptions = {}): Promise<LoadSummary> {
     return loadDataset(this.#connection, name, plan, options);
+  }
+
+  /**
+   * Reads a data file through its model and loads it into `name` (as `flux-manage load -p path
+   * -m model -n name` does), closing the file when done.
+   */
+  async loadFile(name: string, path: string, options: LoadFileOptions): Promise<LoadSummary> {
+    const { model: modelName, configFile, overrides, onProgress } = options;
+    const model = await openModel(modelName, path, { configFile, overrides });
+    try {
+      return await this.load(name, await model.toLoad(), { onProgress });
+    } finally {
+      model.close();
+    }
   }
 
   // ---------------------------------------------------------------- administration (admin.ts)

@@ -1,19 +1,18 @@
 import { TooLargeError } from '@geoworks/errors';
 import { writeArrayBuffer } from 'geotiff';
-import { gridSpacing } from '@geoworks/flux-store';
 
 /** Largest raster written, in pixels (a 0.01-degree global grid is 648 million). */
 const MAX_PIXELS = 50_000_000;
 
 /**
  * A map (one value per cell centre) as a single-band Float32 GeoTIFF in WGS 84 (EPSG:4326):
- * the raster covers the cells' bounding box with the grid's cell size (`grid.x`, `grid.y`, or
- * the spacing found in the cells), pixels without a cell are NaN (GDAL_NODATA `nan`).
+ * the raster covers the cells' bounding box with pixels of the cell size (the store's
+ * `cellSize`), pixels without a cell are NaN (GDAL_NODATA `nan`).
  */
 export function mapToGeoTiff(
   cells: Float64Array,
   values: Float64Array,
-  grid: Record<string, unknown> = {},
+  cellSize: { x: number; y: number },
 ): ArrayBuffer {
   const count = cells.length / 2;
   const xs = new Float64Array(count);
@@ -22,8 +21,7 @@ export function mapToGeoTiff(
     xs[cell] = cells[2 * cell]!;
     ys[cell] = cells[2 * cell + 1]!;
   }
-  const dx = gridSpacing(xs, grid.x);
-  const dy = gridSpacing(ys, grid.y);
+  const { x: dx, y: dy } = cellSize;
   let minX = Infinity;
   let maxX = -Infinity;
   let minY = Infinity;
