@@ -2,14 +2,6 @@ import type { Request } from 'express';
 import { NotImplementedError } from '@geoworks/errors';
 import { SeriesNotSupportedError, type FluxService } from '@geoworks/flux-service';
 import {
-  parseMapQuery,
-  parseSeriesQuery,
-  parseTiffQuery,
-  parseScenarioQuery,
-  type MapRequest,
-  type SeriesRequest,
-} from './query.js';
-import {
   type Api,
   binaryResponse,
   createApi,
@@ -18,6 +10,14 @@ import {
   type PublicError,
   textResponse,
 } from '@geoworks/service-kit';
+import {
+  parseMapQuery,
+  parseSeriesQuery,
+  parseScenarioQuery,
+  parseTiffQuery,
+  type MapRequest,
+  type SeriesRequest,
+} from './query.js';
 
 const scenarioParameter = {
   name: 's',
@@ -170,6 +170,7 @@ export function fluxRoutes(flux: FluxService): Api {
   return api;
 }
 
+/** xy.json's use case for what its query asked. */
 function mapAnswer(flux: FluxService, name: string, request: MapRequest) {
   const { verbose } = request;
   switch (request.kind) {
@@ -182,6 +183,7 @@ function mapAnswer(flux: FluxService, name: string, request: MapRequest) {
   }
 }
 
+/** t.json's use case for what its query asked. */
 function seriesAnswer(flux: FluxService, name: string, request: SeriesRequest) {
   switch (request.kind) {
     case 'timeSeries':

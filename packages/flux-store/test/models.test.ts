@@ -1,5 +1,5 @@
-// The original's assertions (spec section 4) on its three MATLAB files, through the models and
-// the store, and the same data written as MATLAB v7.3 and plain HDF5.
+// The original's assertions (flux-python-api's own tests) on its three MATLAB files, through
+// the models and the store, and the same data written as MATLAB v7.3 and plain HDF5.
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
