@@ -2,7 +2,7 @@
 // The HTTP side of the flux API over the casa_gfed_2004 fixture (2,635 cells, 8 steps),
 // keep-alive on loopback with 8 requests in flight: requests per second and the body size of
 // a map (JSON and GeoTIFF), a series over all cells, and the scenario's metadata. The queries
-// themselves at full scale are flux-loader's benchmark.
+// themselves at full scale are flux-store's benchmark.
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Agent, request } from 'node:http';

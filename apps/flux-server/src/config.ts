@@ -18,9 +18,9 @@ export const configSchema = defineConfig({
   database: {
     env: 'FLUX_DB',
     type: 'path',
-    optional: true,
+    default: './data/flux/flux.sqlite',
     description:
-      'The flux database, shared with flux-manage (default: $GEOWORKS_DATA_DIR/flux/flux.sqlite, else ./data/flux/flux.sqlite)',
+      'The flux database, shared with flux-manage (default: $GEOWORKS_DATA_DIR/flux/flux.sqlite when set)',
   },
   maxAggregateValues: {
     env: 'FLUX_MAX_AGGREGATE_VALUES',

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { NotImplementedError } from '@geoworks/errors';
-import type { FluxApi } from '@geoworks/flux-loader';
+import { SeriesNotSupportedError, type FluxService } from '@geoworks/flux-service';
 import {
   type Api,
   binaryResponse,
@@ -10,6 +10,14 @@ import {
   type PublicError,
   textResponse,
 } from '@geoworks/service-kit';
+import {
+  parseMapQuery,
+  parseSeriesQuery,
+  parseScenarioQuery,
+  parseTiffQuery,
+  type MapRequest,
+  type SeriesRequest,
+} from './query.js';
 
 const scenarioParameter = {
   name: 's',
@@ -41,7 +49,7 @@ export function formatError(
 }
 
 /** The flux-server routes, under /flux/api. */
-export function fluxRoutes(flux: FluxApi): Api {
+export function fluxRoutes(flux: FluxService): Api {
   const api = createApi({
     documentPath: '/openapi.json',
     title: 'flux-server',
@@ -59,7 +67,8 @@ export function fluxRoutes(flux: FluxApi): Api {
       '404': ERRORS['404'],
     },
     handler: (req, res) => {
-      res.json(flux.scenarios(req.query));
+      const scenario = parseScenarioQuery(req.query);
+      res.json(scenario === undefined ? flux.scenarios() : flux.scenario(scenario));
     },
   });
   api.route({
@@ -100,7 +109,8 @@ export function fluxRoutes(flux: FluxApi): Api {
     ],
     responses: { '200': jsonResponse('{timestamp, features, properties}'), ...ERRORS },
     handler: (req, res) => {
-      res.json(flux.xy(req.params.s, req.query));
+      const name = req.params.s;
+      res.json(mapAnswer(flux, name, parseMapQuery(req.query, flux.kind(name))));
     },
   });
   api.route({
@@ -113,7 +123,7 @@ export function fluxRoutes(flux: FluxApi): Api {
       ...ERRORS,
     },
     handler: (req, res) => {
-      const tiff = flux.xyTiff(req.params.s, req.query);
+      const tiff = flux.mapGeoTiff(req.params.s, parseTiffQuery(req.query));
       res.type('image/tiff');
       res.setHeader('Content-Disposition', `attachment; filename="${req.params.s}.tif"`);
       res.send(tiff);
@@ -137,7 +147,10 @@ export function fluxRoutes(flux: FluxApi): Api {
       ...ERRORS,
     },
     handler: (req, res) => {
-      res.json(flux.t(req.params.s, req.query));
+      const name = req.params.s;
+      // A scenario of points is answered 501 before its parameters are read.
+      if (flux.kind(name) === 'points') throw new SeriesNotSupportedError(name);
+      res.json(seriesAnswer(flux, name, parseSeriesQuery(req.query)));
     },
   });
   api.route({
@@ -155,4 +168,29 @@ export function fluxRoutes(flux: FluxApi): Api {
     },
   });
   return api;
+}
+
+/** xy.json's use case for what its query asked. */
+function mapAnswer(flux: FluxService, name: string, request: MapRequest) {
+  const { verbose } = request;
+  switch (request.kind) {
+    case 'map':
+      return flux.map(name, request.time, { verbose });
+    case 'aggregateMap':
+      return flux.aggregateMap(name, request.range, { aggregate: request.aggregate, verbose });
+    case 'points':
+      return flux.points(name, request.range, { verbose });
+  }
+}
+
+/** t.json's use case for what its query asked. */
+function seriesAnswer(flux: FluxService, name: string, request: SeriesRequest) {
+  switch (request.kind) {
+    case 'timeSeries':
+      return flux.timeSeries(name, request.range, request);
+    case 'cellSeries':
+      return flux.cellSeries(name, request.range, request);
+    case 'regionSeries':
+      return flux.regionSeries(name, request.range, request);
+  }
 }

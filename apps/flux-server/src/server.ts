@@ -1,9 +1,12 @@
-import { databasePath, FluxApi, FluxStore } from '@geoworks/flux-loader';
+import { join } from 'node:path';
+import { FluxService } from '@geoworks/flux-service';
+import { FluxStore } from '@geoworks/flux-store';
 import {
   createLogger,
   loadConfig,
   httpLimits,
   serveApp,
+  withServiceDataDir,
   type Logger,
   type ServerHandle,
 } from '@geoworks/service-kit';
@@ -21,10 +24,17 @@ export interface StartOptions {
 export async function start(
   options: StartOptions = {},
 ): Promise<ServerHandle & { store: FluxStore }> {
-  const env = options.env ?? process.env;
+  const given = options.env ?? process.env;
+  // flux-manage takes a blank FLUX_DB for an unset one: both must open the same file.
+  const blank = given.FLUX_DB?.trim() === '';
+  const env = withServiceDataDir(
+    blank ? { ...given, FLUX_DB: undefined } : given,
+    'FLUX_DB',
+    join('flux', 'flux.sqlite'),
+  );
   const config = loadConfig(configSchema, env);
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'flux-server' });
-  const database = databasePath(env, config.database);
+  const database = config.database;
   const store = FluxStore.open(database, { maxQueryValues: config.maxAggregateValues });
   const handle = await serveApp({
     logger,
@@ -32,7 +42,7 @@ export async function start(
     host: config.host,
     limits: httpLimits(config),
     corsOrigins: config.corsOrigins,
-    handlers: [fluxRoutes(new FluxApi(store)).router],
+    handlers: [fluxRoutes(new FluxService(store)).router],
     formatError,
     closers: [() => store.close()],
   });

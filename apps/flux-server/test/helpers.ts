@@ -1,57 +1,28 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FluxStore, openModel } from '@geoworks/flux-loader';
+import { dirname, join } from 'node:path';
+import { FluxService } from '@geoworks/flux-service';
+import { FluxStore } from '@geoworks/flux-store';
 import { createLogger } from '@geoworks/service-kit';
-import { fluxFixture } from '@geoworks/test-fixtures';
+import { fluxDatasets, type FluxFixtureDataset } from '@geoworks/test-fixtures';
+import { afterAll, beforeAll } from 'vitest';
 import { start } from '../src/server.js';
 
 export type Server = Awaited<ReturnType<typeof start>>;
 
-/** A flux-python-api test fixture's path (casagfed2004.mat, kriged_xco2.mat, xco2.mat). */
-export const fixture = fluxFixture;
+export const { casa: CASA, kriged: KRIGED, xco2: XCO2 } = fluxDatasets;
 
-export interface FixtureDataset {
-  name: string;
-  model: string;
-  file: string;
-  overrides?: string;
-}
-
-export const CASA: FixtureDataset = {
-  name: 'casa_gfed_2004',
-  model: 'SpatioTemporalMatrix',
-  file: 'casagfed2004.mat',
-  overrides: 'timestamp=2004-06-30T00:00:00;var_name=casa_gfed_2004;title=Surface Carbon Flux',
-};
-export const KRIGED: FixtureDataset = {
-  name: 'kriged',
-  model: 'KrigedXCO2Matrix',
-  file: 'kriged_xco2.mat',
-  overrides: 'timestamp=2009-06-15T00:00:00',
-};
-export const XCO2: FixtureDataset = { name: 'xco2', model: 'XCO2Matrix', file: 'xco2.mat' };
-
-/** Loads a fixture through its real model into the store, under `name` (default: the dataset's). */
+/** Loads a test file into the store under `name` (default: the dataset's own). */
 export async function loadFixture(
   store: FluxStore,
-  dataset: FixtureDataset,
-  name = dataset.name,
+  { name: own, path, model, overrides }: FluxFixtureDataset,
+  name = own,
 ): Promise<void> {
-  const model = await openModel(
-    dataset.model,
-    fixture(dataset.file),
-    dataset.overrides === undefined ? {} : { overrides: dataset.overrides },
-  );
-  try {
-    await store.load(name, await model.toLoad());
-  } finally {
-    model.close();
-  }
+  await store.loadFile(name, path, { model, overrides });
 }
 
 /** A temp directory holding `flux.sqlite` with the given fixtures loaded (none: an empty database). */
-export async function makeDatabase(datasets: FixtureDataset[]): Promise<string> {
+export async function makeDatabase(datasets: FluxFixtureDataset[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'flux-server-'));
   const dbPath = join(dir, 'flux.sqlite');
   const store = FluxStore.open(dbPath);
@@ -69,6 +40,36 @@ export function startServer(dbPath: string, env: Record<string, string> = {}): P
     env: { FLUX_SERVER_PORT: '0', FLUX_DB: dbPath, ...env },
     logger: createLogger({ level: 'silent' }),
   });
+}
+
+/** A test file's server, with the use cases over a second connection to its database. */
+export interface ServerFixture {
+  dbPath: string;
+  server: Server;
+  /** The server's URL. */
+  base: string;
+  store: FluxStore;
+  /** What the routes should answer, for comparing them with. */
+  flux: FluxService;
+}
+
+/** Starts a server over a database holding `datasets` before the file's tests; stops it after. */
+export function useServer(datasets: FluxFixtureDataset[]): ServerFixture {
+  const fixture = {} as ServerFixture;
+  beforeAll(async () => {
+    fixture.dbPath = await makeDatabase(datasets);
+    fixture.server = await startServer(fixture.dbPath);
+    fixture.base = fixture.server.url;
+    fixture.store = FluxStore.open(fixture.dbPath);
+    fixture.flux = new FluxService(fixture.store);
+  });
+  afterAll(async () => {
+    await fixture.server?.stop();
+    fixture.store?.close();
+    if (fixture.dbPath !== undefined)
+      rmSync(dirname(fixture.dbPath), { recursive: true, force: true });
+  });
+  return fixture;
 }
 
 export interface Answer<T = unknown> {
@@ -92,11 +93,4 @@ export async function get<T = unknown>(
   const type = response.headers.get('content-type') ?? '';
   const body = (type.includes('json') ? JSON.parse(text) : text) as T;
   return { status: response.status, type, headers: response.headers, body, text };
-}
-
-/** Rounds as the API does: two decimals, null for no value. */
-export function round2(value: number): number | null {
-  if (!Number.isFinite(value)) return null;
-  const rounded = Math.round(Math.abs(value) * 100) / 100;
-  return value < 0 && rounded !== 0 ? -rounded : rounded;
 }

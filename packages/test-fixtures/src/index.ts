@@ -1,9 +1,11 @@
-export { fixturesDir, fluxFixture, pandarusFixture } from './data.js';
+export { fixturesDir, fluxDatasets, fluxFixture, matfileFixture, pandarusFixture } from './data.js';
+export type { FluxFixtureDataset } from './data.js';
 export { fileAppears, rawConnection } from './connections.js';
 export type { RawConnection } from './connections.js';
 export { freePort, startRedis } from './redis.js';
 export type { RedisServer } from './redis.js';
 export { eventually } from './eventually.js';
+export { writeMat5 } from './mat5.js';
 export { exampleBlock, runExample } from './examples.js';
 export { callEveryRoute } from './routes.js';
 export type { CallEveryRouteOptions, RouteAnswer } from './routes.js';
