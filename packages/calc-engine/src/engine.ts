@@ -20,6 +20,7 @@ import { npyFromJson, writeNpz, type NpyArray } from '@geoworks/npz';
 import { siblingModule } from '@geoworks/workers';
 import { extractArchive, type ArchiveLimits } from './archive.js';
 import { CalculationPermissionError, JobConfigError, UnknownCalculationError } from './errors.js';
+import { exportDownload, type ExportDownload } from './exports.js';
 import type { CalculationPayload, CalculationResult } from './handlers.js';
 import { parseJobIni } from './ini.js';
 import type { CalculationMode, ExportType, ParameterValue } from './modes/types.js';
@@ -605,6 +606,12 @@ export class CalcEngine {
       });
     }
     return { output, job, files: files.map((file) => join(job.dir, file)) };
+  }
+
+  /** An output's export to download: its one file, or its files as a zip stream. */
+  exportDownload(outputId: number, exportType: string, actor?: Actor): ExportDownload {
+    const { output, files } = this.exportFiles(outputId, exportType, actor);
+    return exportDownload(output, exportType, files);
   }
 
   datastorePath(id: number): string {
