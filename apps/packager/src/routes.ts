@@ -1,14 +1,23 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { deserializeError, UnauthorizedError } from '@geoworks/errors';
-import { parseStatsQuery, type Packager, type TaskKind } from '@geoworks/packager';
+import {
+  EMAIL_STATUSES,
+  MAX_LENGTHS,
+  parseStatsQuery,
+  type Packager,
+  type TaskKind,
+} from '@geoworks/packager';
 import {
   type Api,
   createApi,
   type FormattedError,
   httpStatusFor,
+  type InputProblem,
   jsonResponse,
+  type JsonSchema,
   type PublicError,
+  sendDownload,
 } from '@geoworks/service-kit';
 
 export interface RouteOptions {
@@ -16,10 +25,8 @@ export interface RouteOptions {
   secret: string;
 }
 
-const formBody = (
-  properties: Record<string, { type: string; description?: string }>,
-  required: string[],
-) => {
+/** A form or JSON body of `secret` and these fields. */
+const formBody = (properties: Record<string, JsonSchema>, required: string[]) => {
   const schema = {
     type: 'object',
     properties: { secret: { type: 'string' }, ...properties },
@@ -34,24 +41,44 @@ const formBody = (
   };
 };
 
+/** A text parameter no longer than the packager accepts. */
+const text = (name: keyof typeof MAX_LENGTHS, description?: string): JsonSchema => ({
+  type: 'string',
+  maxLength: MAX_LENGTHS[name],
+  ...(description === undefined ? {} : { description }),
+});
+const count = { type: 'integer', minimum: 0 };
+const json = (description: string) => ({ description });
+
 const TASK_FIELDS = {
-  resource_id: { type: 'string' },
-  email: { type: 'string', description: 'Where the download link is sent' },
-  key: { type: 'string', description: 'CKAN API key, sent as Authorization' },
-  doi: { type: 'string' },
+  resource_id: text('resource_id'),
+  email: text('email', 'Where the download link is sent'),
+  key: text('key', 'CKAN API key, sent as Authorization'),
+  doi: text('doi'),
 };
 const DATASTORE_FIELDS = {
   ...TASK_FIELDS,
-  api_url: { type: 'string', description: 'The CKAN datastore_search action URL' },
-  filters: { type: 'string', description: 'JSON object, as datastore_search expects' },
-  q: { type: 'string' },
-  plain: { type: 'string' },
-  language: { type: 'string' },
-  limit: { type: 'integer' },
-  offset: { type: 'integer' },
-  fields: { type: 'string' },
-  sort: { type: 'string' },
+  api_url: text('api_url', 'The CKAN datastore_search action URL'),
+  filters: json('JSON object (as text in a form), as datastore_search expects'),
+  q: json('Full-text query: text, or (JSON bodies) an object of per-field queries'),
+  plain: { type: 'boolean' },
+  language: text('language'),
+  limit: count,
+  offset: count,
+  fields: text('fields'),
+  sort: text('sort'),
 };
+
+/** ckanpackager's words for a parameter that is missing or bad. */
+function describeProblem(problem: InputProblem): string | undefined {
+  const name = `Parameter ${problem.name}`;
+  if (problem.in === 'query' || problem.in === 'path') return undefined;
+  if (problem.problem === 'missing') return `${name} is required`;
+  if (problem.problem === 'repeated') return `${name} must be given once, not as a list`;
+  if (problem.schema.type === 'integer' && problem.schema.maximum === undefined)
+    return `${name} must be a whole number >= 0`;
+  return `${name} ${problem.expected === 'must be text' ? 'must be a string' : problem.expected}`;
+}
 
 // The ckanpackager wire names of our error kinds.
 const ERROR_NAMES: Record<number, string> = {
@@ -104,10 +131,11 @@ async function requestStatusBody(
   };
 }
 
-function body(req: Request): Record<string, unknown> {
+/** The secret as posted, before the body is read against the route's schema. */
+function postedSecret(req: Request): unknown {
   return req.body !== null && typeof req.body === 'object'
-    ? (req.body as Record<string, unknown>)
-    : {};
+    ? (req.body as Record<string, unknown>).secret
+    : undefined;
 }
 
 function digest(text: string): Buffer {
@@ -118,7 +146,7 @@ function digest(text: string): Buffer {
 function requireSecret(secret: string): RequestHandler {
   const expected = digest(secret);
   return (req, _res, next) => {
-    const given = body(req).secret;
+    const given = postedSecret(req);
     const ok = typeof given === 'string' && timingSafeEqual(digest(given), expected);
     next(ok ? undefined : new UnauthorizedError('Wrong/missing secret', { code: 'WRONG_SECRET' }));
   };
@@ -133,6 +161,9 @@ export function packagerRoutes(options: RouteOptions): Api {
     version: '0.1.0',
     description:
       'A ckanpackager-compatible service: packs CKAN datastore resources and files as ZIP files and emails the download link.',
+    describeProblem,
+    // The CKAN extension posts every parameter, empty ones as "".
+    emptyFields: 'absent',
   });
   const auth = requireSecret(options.secret);
   // Every route behind the secret answers 401 without it; those that use the job queue answer
@@ -205,7 +236,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     path: string,
     kind: TaskKind,
     summary: string,
-    fields: Record<string, { type: string }>,
+    fields: Record<string, JsonSchema>,
     required: string[],
   ) =>
     api.route({
@@ -223,7 +254,7 @@ export function packagerRoutes(options: RouteOptions): Api {
       handler: [
         auth,
         async (req, res) => {
-          const submission = await packager.submit(kind, body(req));
+          const submission = await packager.submit(kind, req.body as Record<string, unknown>);
           res.json({ status: 'success', message: submission.message, job_id: submission.jobId });
         },
       ],
@@ -234,7 +265,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     'Package datastore rows as CSV, TSV or XLSX',
     {
       ...DATASTORE_FIELDS,
-      format: { type: 'string' },
+      format: text('format', 'csv, tsv or xlsx'),
     },
     ['resource_id', 'email', 'api_url'],
   );
@@ -244,8 +275,8 @@ export function packagerRoutes(options: RouteOptions): Api {
     'Package datastore rows as a Darwin Core Archive',
     {
       ...DATASTORE_FIELDS,
-      eml: { type: 'string' },
-      for_gbif: { type: 'string' },
+      eml: text('eml', 'The EML template'),
+      for_gbif: { type: 'boolean' },
     },
     ['resource_id', 'email', 'api_url'],
   );
@@ -255,7 +286,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     'Package a file',
     {
       ...TASK_FIELDS,
-      resource_url: { type: 'string' },
+      resource_url: text('resource_url'),
     },
     ['resource_id', 'email', 'resource_url'],
   );
@@ -264,7 +295,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     method: 'post',
     path: '/statistics',
     summary: 'Requests, errors and distinct emails per resource; `*` is the grand total',
-    requestBody: formBody({ resource_id: { type: 'string' } }, []),
+    requestBody: formBody({ resource_id: text('resource_id') }, []),
     responses: {
       '200': jsonResponse('{"status": true, "totals": {...}}'),
       '400': jsonResponse('A parameter is bad'),
@@ -275,7 +306,9 @@ export function packagerRoutes(options: RouteOptions): Api {
       (req, res) => {
         res.json({
           status: true,
-          totals: packager.stats.totals(parseStatsQuery(body(req)).resourceId),
+          totals: packager.stats.totals(
+            parseStatsQuery(req.body as Record<string, unknown>).resourceId,
+          ),
         });
       },
     ],
@@ -288,13 +321,12 @@ export function packagerRoutes(options: RouteOptions): Api {
       summary: list === 'requests' ? 'Successful requests, newest first' : 'Errors, newest first',
       requestBody: formBody(
         {
-          offset: { type: 'integer' },
-          limit: { type: 'integer' },
-          resource_id: { type: 'string' },
-          email: { type: 'string' },
-          ...(list === 'requests'
-            ? { email_status: { type: 'string', description: 'pending, sent or failed' } }
-            : {}),
+          offset: count,
+          // At most 10000 entries a page: the statistics store says so.
+          limit: { ...count, description: 'Entries in the page, at most 10000' },
+          resource_id: text('resource_id'),
+          email: text('email'),
+          ...(list === 'requests' ? { email_status: { enum: EMAIL_STATUSES } } : {}),
         },
         [],
       ),
@@ -306,7 +338,7 @@ export function packagerRoutes(options: RouteOptions): Api {
       handler: [
         auth,
         async (req, res) => {
-          const query = parseStatsQuery(body(req));
+          const query = parseStatsQuery(req.body as Record<string, unknown>);
           const entries =
             list === 'requests'
               ? await packager.stats.requests(query)
@@ -328,27 +360,13 @@ export function packagerRoutes(options: RouteOptions): Api {
         content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
       },
       '206': { description: 'A byte range of the zip' },
+      '416': jsonResponse('A byte range beyond the end of the zip'),
       '404': jsonResponse('Unknown or expired'),
     },
-    handler: async (req, res, next) => {
+    handler: async (req, res) => {
       const stored = await packager.download(req.params.name);
-      res.attachment(stored.name);
-      res.sendFile(
-        stored.path,
-        {
-          headers: {
-            'Content-Type': 'application/zip',
-            'X-Content-Type-Options': 'nosniff',
-            Expires: stored.expiresAt.toUTCString(),
-          },
-          acceptRanges: true,
-          lastModified: true,
-          cacheControl: false,
-        },
-        (error) => {
-          if (error !== undefined && !res.headersSent) next(error);
-        },
-      );
+      const headers = { Expires: stored.expiresAt.toUTCString() };
+      await sendDownload(res, stored.path, { name: stored.name, type: 'application/zip', headers });
     },
   });
 
