@@ -39,7 +39,10 @@ const attachment = {
 
 /** A missing form field is Flask's 400, in pandarus_remote's words. */
 function describeProblem(problem: InputProblem): string | undefined {
-  return problem.problem === 'missing' ? `Missing form field: ${problem.name}` : undefined;
+  if (problem.problem === 'missing') return `Missing form field: ${problem.name}`;
+  if (problem.name === 'band' && problem.problem === 'invalid')
+    return `band must be a positive integer or empty, not ${JSON.stringify(problem.value)}`;
+  return undefined;
 }
 
 /** The two hashes of a calculation's form, as the client may pad them. */
@@ -101,7 +104,11 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
             properties: {
               name: { type: 'string' },
               sha256: { type: 'string' },
-              band: { type: 'string' },
+              band: {
+                type: 'string',
+                pattern: '^\\s*([1-9]\\d*)?\\s*$',
+                description: 'Raster band (from 1), or empty',
+              },
               layer: { type: 'string' },
               field: { type: 'string' },
               file: { type: 'string', format: 'binary' },

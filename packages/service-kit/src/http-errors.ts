@@ -15,7 +15,6 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   'request-timeout': 408,
   conflict: 409,
   'too-large': 413,
-  'not-acceptable': 406,
   'unsupported-media-type': 415,
   aborted: 409,
   'not-implemented': 501,
