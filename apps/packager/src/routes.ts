@@ -1,134 +1,22 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { deserializeError, UnauthorizedError } from '@geoworks/errors';
-import {
-  EMAIL_STATUSES,
-  MAX_LENGTHS,
-  parseStatsQuery,
-  type Packager,
-  type TaskKind,
-} from '@geoworks/packager';
+import { UnauthorizedError } from '@geoworks/errors';
+import { EMAIL_STATUSES, parseStatsQuery, type Packager, type TaskKind } from '@geoworks/packager';
 import {
   type Api,
   createApi,
-  type FormattedError,
-  httpStatusFor,
-  type InputProblem,
   jsonResponse,
   type JsonSchema,
-  type PublicError,
   sendDownload,
 } from '@geoworks/service-kit';
+import { count, DATASTORE_FIELDS, formBody, TASK_FIELDS, text } from './schemas.js';
+import { describeProblem, requestStatusBody } from './wire.js';
+
+export { formatError } from './wire.js';
 
 export interface RouteOptions {
   packager: Packager;
   secret: string;
-}
-
-/** A form or JSON body of `secret` and these fields. */
-const formBody = (properties: Record<string, JsonSchema>, required: string[]) => {
-  const schema = {
-    type: 'object',
-    properties: { secret: { type: 'string' }, ...properties },
-    required: ['secret', ...required],
-  };
-  return {
-    required: true,
-    content: {
-      'application/x-www-form-urlencoded': { schema },
-      'application/json': { schema },
-    },
-  };
-};
-
-/** A text parameter no longer than the packager accepts. */
-const text = (name: keyof typeof MAX_LENGTHS, description?: string): JsonSchema => ({
-  type: 'string',
-  maxLength: MAX_LENGTHS[name],
-  ...(description === undefined ? {} : { description }),
-});
-const count = { type: 'integer', minimum: 0 };
-const json = (description: string) => ({ description });
-
-const TASK_FIELDS = {
-  resource_id: text('resource_id'),
-  email: text('email', 'Where the download link is sent'),
-  key: text('key', 'CKAN API key, sent as Authorization'),
-  doi: text('doi'),
-};
-const DATASTORE_FIELDS = {
-  ...TASK_FIELDS,
-  api_url: text('api_url', 'The CKAN datastore_search action URL'),
-  filters: json('JSON object (as text in a form), as datastore_search expects'),
-  q: json('Full-text query: text, or (JSON bodies) an object of per-field queries'),
-  plain: { type: 'boolean' },
-  language: text('language'),
-  limit: count,
-  offset: count,
-  fields: text('fields'),
-  sort: text('sort'),
-};
-
-/** ckanpackager's words for a parameter that is missing or bad. */
-function describeProblem(problem: InputProblem): string | undefined {
-  const name = `Parameter ${problem.name}`;
-  if (problem.in === 'query' || problem.in === 'path') return undefined;
-  if (problem.problem === 'missing') return `${name} is required`;
-  if (problem.problem === 'repeated') return `${name} must be given once, not as a list`;
-  if (problem.schema.type === 'integer' && problem.schema.maximum === undefined)
-    return `${name} must be a whole number >= 0`;
-  return `${name} ${problem.expected === 'must be text' ? 'must be a string' : problem.expected}`;
-}
-
-// The ckanpackager wire names of our error kinds.
-const ERROR_NAMES: Record<number, string> = {
-  400: 'BadRequestError',
-  401: 'NotAuthorizedError',
-  403: 'ForbiddenError',
-  404: 'NotFoundError',
-  413: 'RequestTooLargeError',
-  415: 'UnsupportedMediaTypeError',
-  503: 'ServiceUnavailableError',
-};
-
-function errorName(status: number): string {
-  return ERROR_NAMES[status] ?? (status >= 500 ? 'InternalServerError' : 'RequestError');
-}
-
-/** ckanpackager's error body: `{"status": "failed", "error": <name>, "message": ...}`. */
-export function formatError(
-  _error: unknown,
-  status: number,
-  _req: Request,
-  view: PublicError,
-): FormattedError {
-  return { body: { status: 'failed', error: errorName(status), message: view.message } };
-}
-
-/** A request's status in the wire style of the other answers (snake_case, ckanpackager's error names). */
-async function requestStatusBody(
-  packager: Packager,
-  jobId: string,
-): Promise<Record<string, unknown>> {
-  const request = await packager.requestStatus(jobId);
-  const failure = request.error === null ? null : deserializeError(request.error);
-  const status = failure === null ? undefined : httpStatusFor(failure);
-  const email = request.email;
-  return {
-    job_id: request.jobId,
-    status: request.status,
-    queue: request.queue,
-    resource_id: request.resourceId,
-    error:
-      request.error === null
-        ? null
-        : { error: errorName(status!), status, message: request.error.message },
-    email_status: email?.status ?? null,
-    email_attempts: email?.attempts ?? 0,
-    email_error: email?.error ?? null,
-    email_next_attempt:
-      email?.nextAttemptAt == null ? null : new Date(email.nextAttemptAt).toISOString(),
-  };
 }
 
 /** The secret as posted, before the body is read against the route's schema. */
@@ -304,12 +192,8 @@ export function packagerRoutes(options: RouteOptions): Api {
     handler: [
       auth,
       (req, res) => {
-        res.json({
-          status: true,
-          totals: packager.stats.totals(
-            parseStatsQuery(req.body as Record<string, unknown>).resourceId,
-          ),
-        });
+        const { resourceId } = parseStatsQuery(req.body as Record<string, unknown>);
+        res.json({ status: true, totals: packager.stats.totals(resourceId) });
       },
     ],
   });
@@ -339,10 +223,7 @@ export function packagerRoutes(options: RouteOptions): Api {
         auth,
         async (req, res) => {
           const query = parseStatsQuery(req.body as Record<string, unknown>);
-          const entries =
-            list === 'requests'
-              ? await packager.stats.requests(query)
-              : await packager.stats.errors(query);
+          const entries = await packager.stats[list](query);
           res.json({ success: true, [list]: entries });
         },
       ],
