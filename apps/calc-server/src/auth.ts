@@ -1,19 +1,20 @@
+import type { Accounts } from '@geoworks/accounts';
 import type { Actor } from '@geoworks/calc-engine';
 import { ForbiddenError, isGeoworksError } from '@geoworks/errors';
-import type { Accounts } from '@geoworks/accounts';
-import type { RequestHandler } from 'express';
-import { sessionToken } from './routes.js';
-
-export type LoginOutcome =
-  { kind: 'ok'; token: string } | { kind: 'invalid' } | { kind: 'disabled' };
+import type { Request, RequestHandler } from 'express';
+import { LoginRefusedError } from './errors.js';
 
 /** What the routes need from accounts. */
 export interface Auth {
-  /** `address`: the client's, for the limit on failed logins per address. */
-  login(username: string, password: string, address?: string): Promise<LoginOutcome>;
-  logout(token: string): Promise<void>;
+  /**
+   * A session token for the user, or `LoginRefusedError`. `address`: the client's, for the
+   * limit on failed logins per address (`TooManyLoginsError` past it).
+   */
+  login(username: string, password: string, address?: string): Promise<string>;
+  /** Ends the session, if there is one. */
+  logout(token: string | null): Promise<void>;
   actorFor(token: string): Promise<Actor | null>;
-  requestReset(email: string, baseUrl: string): Promise<void>;
+  requestReset(email: string): Promise<void>;
   resetPassword(token: string, password: string): Promise<void>;
 }
 
@@ -27,28 +28,27 @@ export function accountsAuth(accounts: Accounts): Auth {
           password,
           address === undefined ? {} : { address },
         );
-        return { kind: 'ok', token: await accounts.createSession(user) };
+        return await accounts.createSession(user);
       } catch (error) {
         if (isGeoworksError(error) && error.code === 'DISABLED_ACCOUNT')
-          return { kind: 'disabled' };
+          throw new LoginRefusedError('disabled');
         if (isGeoworksError(error) && (error.kind === 'unauthorized' || error.kind === 'forbidden'))
-          return { kind: 'invalid' };
+          throw new LoginRefusedError('invalid');
         throw error;
       }
     },
     async logout(token) {
-      await accounts.endSession(token);
+      if (token !== null) await accounts.endSession(token);
     },
     async actorFor(token) {
       const user = await accounts.userForSession(token);
       if (user === null) return null;
       if (user.isSuperuser) return { name: user.username, superuser: true };
-      const visible = [user.username];
-      for (const other of await accounts.listUsers()) {
-        if (other.username !== user.username && (await accounts.sharesGroup(user, other)))
-          visible.push(other.username);
-      }
-      return { name: user.username, superuser: false, visibleOwners: visible };
+      return {
+        name: user.username,
+        superuser: false,
+        visibleOwners: await accounts.visibleOwners(user),
+      };
     },
     async requestReset(email) {
       await accounts.requestPasswordReset(email);
@@ -86,4 +86,21 @@ export function resolveActor(auth: Auth, lockdown: boolean): RequestHandler {
       (error: unknown) => next(error),
     );
   };
+}
+
+/** The session token from the `sessionid` cookie; null when there is none that can be read. */
+export function sessionToken(req: Pick<Request, 'headers'>): string | null {
+  const header = req.headers.cookie;
+  if (header === undefined) return null;
+  for (const part of header.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name !== 'sessionid') continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      // Not percent-encoding (`%ZZ`): no session, as for any other token that is not ours.
+      return null;
+    }
+  }
+  return null;
 }

@@ -1,4 +1,4 @@
-import type { CalcEngine, CalcJob } from '@geoworks/calc-engine';
+import type { CalcEngine, CalcJob, CalcOutput, ExportType } from '@geoworks/calc-engine';
 
 const pad = (value: number) => String(value).padStart(2, '0');
 
@@ -61,4 +61,16 @@ export function parseSlice(slice: string): { start: number; stop: number | null 
   // Past the safe integers a bound is no longer exact, and SQLite refuses it as a row number.
   if (!Number.isSafeInteger(start) || (stop !== null && !Number.isSafeInteger(stop))) return null;
   return { start, stop };
+}
+
+/** An item of /v1/calc/:id/results. */
+export function outputItem(output: CalcOutput & { exportTypes: ExportType[] }, baseUrl: string) {
+  return {
+    id: output.id,
+    name: output.name,
+    type: output.key,
+    outtypes: output.exportTypes,
+    url: `${baseUrl}/v1/calc/result/${output.id}`,
+    size_mb: output.sizeMb,
+  };
 }

@@ -15,10 +15,11 @@ import {
 } from '@geoworks/service-kit';
 import { accountsAuth, resolveActor } from './auth.js';
 import { configSchema } from './config.js';
-import { calcRoutes } from './routes.js';
+import { formatError } from './errors.js';
+import { calcServerApi } from './routes/index.js';
 
 export { configSchema } from './config.js';
-export { ENGINE_VERSION } from './routes.js';
+export { ENGINE_VERSION } from './routes/index.js';
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -71,19 +72,16 @@ export async function start(
     corsOrigins: ['*'],
     handlers: [
       resolveActor(auth, config.lockdown),
-      calcRoutes({
+      calcServerApi({
         engine,
         auth,
         mode: config.mode,
-        lockdown: config.lockdown,
         defaultUser: config.defaultUser,
-        incomingDir,
+        uploads: { dir: incomingDir, maxFileBytes: config.maxUpload },
         dataDir: config.dataDir,
-        maxUploadBytes: config.maxUpload,
       }).router,
     ],
-    // OpenQuake's error bodies are JSON {"error": message}.
-    formatError: (_error, _status, _req, view) => ({ body: { error: view.message } }),
+    formatError,
     closers: [() => engine.close(), () => accounts.close()],
   });
   logger.info(

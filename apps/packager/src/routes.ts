@@ -1,113 +1,29 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { deserializeError, UnauthorizedError } from '@geoworks/errors';
-import { parseStatsQuery, type Packager, type TaskKind } from '@geoworks/packager';
+import { UnauthorizedError } from '@geoworks/errors';
+import { EMAIL_STATUSES, parseStatsQuery, type Packager, type TaskKind } from '@geoworks/packager';
 import {
   type Api,
   createApi,
-  type FormattedError,
-  httpStatusFor,
   jsonResponse,
-  type PublicError,
+  type JsonSchema,
+  sendDownload,
 } from '@geoworks/service-kit';
+import { count, DATASTORE_FIELDS, formBody, TASK_FIELDS, text } from './schemas.js';
+import { describeProblem, requestStatusBody } from './wire.js';
+
+export { formatError } from './wire.js';
 
 export interface RouteOptions {
   packager: Packager;
   secret: string;
 }
 
-const formBody = (
-  properties: Record<string, { type: string; description?: string }>,
-  required: string[],
-) => {
-  const schema = {
-    type: 'object',
-    properties: { secret: { type: 'string' }, ...properties },
-    required: ['secret', ...required],
-  };
-  return {
-    required: true,
-    content: {
-      'application/x-www-form-urlencoded': { schema },
-      'application/json': { schema },
-    },
-  };
-};
-
-const TASK_FIELDS = {
-  resource_id: { type: 'string' },
-  email: { type: 'string', description: 'Where the download link is sent' },
-  key: { type: 'string', description: 'CKAN API key, sent as Authorization' },
-  doi: { type: 'string' },
-};
-const DATASTORE_FIELDS = {
-  ...TASK_FIELDS,
-  api_url: { type: 'string', description: 'The CKAN datastore_search action URL' },
-  filters: { type: 'string', description: 'JSON object, as datastore_search expects' },
-  q: { type: 'string' },
-  plain: { type: 'string' },
-  language: { type: 'string' },
-  limit: { type: 'integer' },
-  offset: { type: 'integer' },
-  fields: { type: 'string' },
-  sort: { type: 'string' },
-};
-
-// The ckanpackager wire names of our error kinds.
-const ERROR_NAMES: Record<number, string> = {
-  400: 'BadRequestError',
-  401: 'NotAuthorizedError',
-  403: 'ForbiddenError',
-  404: 'NotFoundError',
-  413: 'RequestTooLargeError',
-  415: 'UnsupportedMediaTypeError',
-  503: 'ServiceUnavailableError',
-};
-
-function errorName(status: number): string {
-  return ERROR_NAMES[status] ?? (status >= 500 ? 'InternalServerError' : 'RequestError');
-}
-
-/** ckanpackager's error body: `{"status": "failed", "error": <name>, "message": ...}`. */
-export function formatError(
-  _error: unknown,
-  status: number,
-  _req: Request,
-  view: PublicError,
-): FormattedError {
-  return { body: { status: 'failed', error: errorName(status), message: view.message } };
-}
-
-/** A request's status in the wire style of the other answers (snake_case, ckanpackager's error names). */
-async function requestStatusBody(
-  packager: Packager,
-  jobId: string,
-): Promise<Record<string, unknown>> {
-  const request = await packager.requestStatus(jobId);
-  const failure = request.error === null ? null : deserializeError(request.error);
-  const status = failure === null ? undefined : httpStatusFor(failure);
-  const email = request.email;
-  return {
-    job_id: request.jobId,
-    status: request.status,
-    queue: request.queue,
-    resource_id: request.resourceId,
-    error:
-      request.error === null
-        ? null
-        : { error: errorName(status!), status, message: request.error.message },
-    email_status: email?.status ?? null,
-    email_attempts: email?.attempts ?? 0,
-    email_error: email?.error ?? null,
-    email_next_attempt:
-      email?.nextAttemptAt == null ? null : new Date(email.nextAttemptAt).toISOString(),
-  };
-}
-
-function body(req: Request): Record<string, unknown> {
+/** The secret as posted, before the body is read against the route's schema. */
+function postedSecret(req: Request): unknown {
   return req.body !== null && typeof req.body === 'object'
-    ? (req.body as Record<string, unknown>)
-    : {};
+    ? (req.body as Record<string, unknown>).secret
+    : undefined;
 }
 
 function digest(text: string): Buffer {
@@ -118,7 +34,7 @@ function digest(text: string): Buffer {
 function requireSecret(secret: string): RequestHandler {
   const expected = digest(secret);
   return (req, _res, next) => {
-    const given = body(req).secret;
+    const given = postedSecret(req);
     const ok = typeof given === 'string' && timingSafeEqual(digest(given), expected);
     next(ok ? undefined : new UnauthorizedError('Wrong/missing secret', { code: 'WRONG_SECRET' }));
   };
@@ -133,6 +49,9 @@ export function packagerRoutes(options: RouteOptions): Api {
     version: '0.1.0',
     description:
       'A ckanpackager-compatible service: packs CKAN datastore resources and files as ZIP files and emails the download link.',
+    describeProblem,
+    // The CKAN extension posts every parameter, empty ones as "".
+    emptyFields: 'absent',
   });
   const auth = requireSecret(options.secret);
   // Every route behind the secret answers 401 without it; those that use the job queue answer
@@ -205,7 +124,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     path: string,
     kind: TaskKind,
     summary: string,
-    fields: Record<string, { type: string }>,
+    fields: Record<string, JsonSchema>,
     required: string[],
   ) =>
     api.route({
@@ -223,7 +142,7 @@ export function packagerRoutes(options: RouteOptions): Api {
       handler: [
         auth,
         async (req, res) => {
-          const submission = await packager.submit(kind, body(req));
+          const submission = await packager.submit(kind, req.body as Record<string, unknown>);
           res.json({ status: 'success', message: submission.message, job_id: submission.jobId });
         },
       ],
@@ -234,7 +153,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     'Package datastore rows as CSV, TSV or XLSX',
     {
       ...DATASTORE_FIELDS,
-      format: { type: 'string' },
+      format: text('format', 'csv, tsv or xlsx'),
     },
     ['resource_id', 'email', 'api_url'],
   );
@@ -244,8 +163,8 @@ export function packagerRoutes(options: RouteOptions): Api {
     'Package datastore rows as a Darwin Core Archive',
     {
       ...DATASTORE_FIELDS,
-      eml: { type: 'string' },
-      for_gbif: { type: 'string' },
+      eml: text('eml', 'The EML template'),
+      for_gbif: { type: 'boolean' },
     },
     ['resource_id', 'email', 'api_url'],
   );
@@ -255,7 +174,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     'Package a file',
     {
       ...TASK_FIELDS,
-      resource_url: { type: 'string' },
+      resource_url: text('resource_url'),
     },
     ['resource_id', 'email', 'resource_url'],
   );
@@ -264,7 +183,7 @@ export function packagerRoutes(options: RouteOptions): Api {
     method: 'post',
     path: '/statistics',
     summary: 'Requests, errors and distinct emails per resource; `*` is the grand total',
-    requestBody: formBody({ resource_id: { type: 'string' } }, []),
+    requestBody: formBody({ resource_id: text('resource_id') }, []),
     responses: {
       '200': jsonResponse('{"status": true, "totals": {...}}'),
       '400': jsonResponse('A parameter is bad'),
@@ -273,10 +192,8 @@ export function packagerRoutes(options: RouteOptions): Api {
     handler: [
       auth,
       (req, res) => {
-        res.json({
-          status: true,
-          totals: packager.stats.totals(parseStatsQuery(body(req)).resourceId),
-        });
+        const { resourceId } = parseStatsQuery(req.body as Record<string, unknown>);
+        res.json({ status: true, totals: packager.stats.totals(resourceId) });
       },
     ],
   });
@@ -288,13 +205,12 @@ export function packagerRoutes(options: RouteOptions): Api {
       summary: list === 'requests' ? 'Successful requests, newest first' : 'Errors, newest first',
       requestBody: formBody(
         {
-          offset: { type: 'integer' },
-          limit: { type: 'integer' },
-          resource_id: { type: 'string' },
-          email: { type: 'string' },
-          ...(list === 'requests'
-            ? { email_status: { type: 'string', description: 'pending, sent or failed' } }
-            : {}),
+          offset: count,
+          // At most 10000 entries a page: the statistics store says so.
+          limit: { ...count, description: 'Entries in the page, at most 10000' },
+          resource_id: text('resource_id'),
+          email: text('email'),
+          ...(list === 'requests' ? { email_status: { enum: EMAIL_STATUSES } } : {}),
         },
         [],
       ),
@@ -306,11 +222,8 @@ export function packagerRoutes(options: RouteOptions): Api {
       handler: [
         auth,
         async (req, res) => {
-          const query = parseStatsQuery(body(req));
-          const entries =
-            list === 'requests'
-              ? await packager.stats.requests(query)
-              : await packager.stats.errors(query);
+          const query = parseStatsQuery(req.body as Record<string, unknown>);
+          const entries = await packager.stats[list](query);
           res.json({ success: true, [list]: entries });
         },
       ],
@@ -328,27 +241,13 @@ export function packagerRoutes(options: RouteOptions): Api {
         content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
       },
       '206': { description: 'A byte range of the zip' },
+      '416': jsonResponse('A byte range beyond the end of the zip'),
       '404': jsonResponse('Unknown or expired'),
     },
-    handler: async (req, res, next) => {
+    handler: async (req, res) => {
       const stored = await packager.download(req.params.name);
-      res.attachment(stored.name);
-      res.sendFile(
-        stored.path,
-        {
-          headers: {
-            'Content-Type': 'application/zip',
-            'X-Content-Type-Options': 'nosniff',
-            Expires: stored.expiresAt.toUTCString(),
-          },
-          acceptRanges: true,
-          lastModified: true,
-          cacheControl: false,
-        },
-        (error) => {
-          if (error !== undefined && !res.headersSent) next(error);
-        },
-      );
+      const headers = { Expires: stored.expiresAt.toUTCString() };
+      await sendDownload(res, stored.path, { name: stored.name, type: 'application/zip', headers });
     },
   });
 

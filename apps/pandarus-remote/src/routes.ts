@@ -1,70 +1,53 @@
-import { rm } from 'node:fs/promises';
-import type { Request, Response } from 'express';
-import { InvalidInputError } from '@geoworks/errors';
+import { basename } from 'node:path';
+import { NotFoundError } from '@geoworks/errors';
 import type { CalculationKind, PandarusService } from '@geoworks/pandarus-service';
-import { type Api, createApi, receiveUploads, textResponse } from '@geoworks/service-kit';
+import {
+  type Api,
+  createApi,
+  type InputProblem,
+  sendDownload,
+  textResponse,
+} from '@geoworks/service-kit';
 
 /** The greeting brightway2-regional's `check_alive` expects a 200 for. */
 export const GREETING = 'pandarus_remote web service, version (1, 1).';
 
-const UPLOAD_FIELDS = ['name', 'sha256', 'band', 'layer', 'field'] as const;
-
 /** With the Redis queue only: Redis cannot be reached; `Retry-After` says when to try again. */
 const QUEUE_UNAVAILABLE = textResponse('The job queue is unavailable (Redis down); retry later');
 
-const form = (...names: string[]) => ({
-  required: true,
-  content: {
-    'application/x-www-form-urlencoded': {
-      schema: {
-        type: 'object',
-        required: names,
-        properties: Object.fromEntries(
-          names.map((name) => [name, { type: 'string', description: 'sha256 of a dataset' }]),
-        ),
+/** A form of two dataset hashes, both required. */
+const form = <const A extends string, const B extends string>([a, b]: readonly [A, B]) => {
+  const hash = { type: 'string', description: 'sha256 of a dataset' } as const;
+  return {
+    required: true,
+    content: {
+      'application/x-www-form-urlencoded': {
+        schema: {
+          type: 'object',
+          required: [a, b],
+          properties: { [a]: hash, [b]: hash } as Record<A | B, typeof hash>,
+        },
       },
     },
-  },
-});
+  } as const;
+};
 
 const attachment = {
   description: 'The file, as an attachment',
   content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
 };
 
-/** Reads two form fields; a missing one is a 400, as Flask answers. */
-function formPair(req: Request, [a, b]: readonly [string, string]): [string, string] {
-  const body = (req.body ?? {}) as Record<string, unknown>;
-  const read = (name: string) => {
-    const value = body[name];
-    if (typeof value !== 'string') {
-      throw new InvalidInputError(`Missing form field: ${name}`, { code: 'MISSING_FIELD' });
-    }
-    return value.trim();
-  };
-  return [read(a), read(b)];
+/** A missing form field is Flask's 400, in pandarus_remote's words. */
+function describeProblem(problem: InputProblem): string | undefined {
+  if (problem.problem === 'missing') return `Missing form field: ${problem.name}`;
+  if (problem.name === 'band' && problem.problem === 'invalid')
+    return `band must be a positive integer or empty, not ${JSON.stringify(problem.value)}`;
+  return undefined;
 }
 
-/**
- * Sends a result file the way brightway2-regional reads it: `Content-Disposition` with an
- * unquoted file name, octet-stream, and never a Content-Encoding (the client reads the raw
- * socket).
- */
-function sendAttachment(res: Response, path: string): Promise<void> {
-  const name = path.split('/').pop()!;
-  return new Promise((resolve, reject) => {
-    res.sendFile(
-      path,
-      {
-        headers: {
-          'Content-Type': 'application/octet-stream',
-          'Content-Disposition': `attachment; filename=${name}`,
-        },
-        dotfiles: 'deny',
-      },
-      (error) => (error ? reject(error) : resolve()),
-    );
-  });
+/** The two hashes of a calculation's form, as the client may pad them. */
+function hashes(body: Record<string, string>, [a, b]: readonly [string, string]): [string, string] {
+  return [body[a]!.trim(), body[b]!.trim()];
 }
 
 /** pandarus_remote 1.1's routes, every one with its OpenAPI description. */
@@ -75,6 +58,7 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
     version: '1.1.0',
     description:
       'pandarus_remote 1.1 compatible geoprocessing service: upload vector and raster datasets, calculate intersections, remaining areas and raster statistics in the background, download the results.',
+    describeProblem,
   });
 
   api.route({
@@ -116,11 +100,15 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
         'multipart/form-data': {
           schema: {
             type: 'object',
-            required: [...UPLOAD_FIELDS, 'file'],
+            required: ['name', 'sha256', 'band', 'layer', 'field', 'file'],
             properties: {
               name: { type: 'string' },
               sha256: { type: 'string' },
-              band: { type: 'string' },
+              band: {
+                type: 'string',
+                pattern: '^\\s*([1-9]\\d*)?\\s*$',
+                description: 'Raster band (from 1), or empty',
+              },
               layer: { type: 'string' },
               field: { type: 'string' },
               file: { type: 'string', format: 'binary' },
@@ -128,6 +116,12 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
           },
         },
       },
+    },
+    uploads: {
+      dir: service.incomingDir,
+      maxFileBytes: options.maxUploadBytes,
+      maxFiles: 1,
+      maxFields: 20,
     },
     responses: {
       '200': {
@@ -141,29 +135,9 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
       '413': textResponse('The file is over the size limit'),
       '503': QUEUE_UNAVAILABLE,
     },
+    // Refused or not, nothing received stays in the incoming folder (service-kit deletes it).
     handler: async (req, res) => {
-      const { fields, files } = await receiveUploads(req, {
-        dir: service.incomingDir,
-        maxFileBytes: options.maxUploadBytes,
-        maxFiles: 1,
-        maxFields: 20,
-      });
-      const file = files.find((candidate) => candidate.field === 'file');
-      try {
-        const values = {} as Record<(typeof UPLOAD_FIELDS)[number], string>;
-        for (const name of UPLOAD_FIELDS) {
-          const value = fields[name];
-          if (typeof value !== 'string')
-            throw new InvalidInputError(`Missing form field: ${name}`, { code: 'MISSING_FIELD' });
-          values[name] = value;
-        }
-        if (file === undefined)
-          throw new InvalidInputError('Missing form field: file', { code: 'MISSING_FIELD' });
-        res.json(await service.upload(values, file));
-      } finally {
-        // Refused or not, nothing received stays in the incoming folder.
-        await Promise.all(files.map((received) => rm(received.path, { force: true })));
-      }
+      res.json(await service.upload(req.body, req.body.file));
     },
   });
 
@@ -199,7 +173,7 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
       summary: `Calculate ${kind} in the background`,
       description:
         'Answers the job status URL path to poll. Asking again while the job is queued or running gives the same job.',
-      requestBody: form(...names),
+      requestBody: form(names),
       responses: {
         '200': textResponse('/status/<job_id>'),
         '400': textResponse('A form field is missing'),
@@ -209,7 +183,7 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
         '503': QUEUE_UNAVAILABLE,
       },
       handler: async (req, res) => {
-        const jobId = await request(...formPair(req, names));
+        const jobId = await request(...hashes(req.body, names));
         res.type('text/plain').send(`/status/${jobId}`);
       },
     });
@@ -228,18 +202,10 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
     },
     handler: async (req, res) => {
       const status = await service.status(req.params.id);
-      if (status === null) {
-        res.status(404).type('text/plain').send('No such job');
-        return;
-      }
-      if (
-        req.accepts(['text/plain', 'application/json']) === 'application/json' &&
-        req.get('accept')?.includes('json')
-      ) {
-        res.json(status);
-        return;
-      }
-      res.type('text/plain').send(status.status);
+      if (status === null) throw new NotFoundError('No such job', { code: 'NO_SUCH_JOB' });
+      const json = req.accepts(['text/plain', 'application/json']) === 'application/json';
+      if (json && req.get('accept')?.includes('json')) res.json(status);
+      else res.type('text/plain').send(status.status);
     },
   });
 
@@ -257,14 +223,16 @@ export function pandarusRoutes(service: PandarusService, options: { maxUploadByt
         kind === 'intersection-file'
           ? 'Download the intersected geometries (vector file)'
           : `Download the ${kind} result (JSON, bz2 unless configured otherwise)`,
-      requestBody: form(...names),
+      requestBody: form(names),
       responses: {
         '200': attachment,
         '400': textResponse('A form field is missing'),
         '404': textResponse('Not calculated'),
       },
       handler: async (req, res) => {
-        await sendAttachment(res, service.resultFile(kind, ...formPair(req, names)));
+        // As brightway2-regional reads it: its own name, octet-stream, never a Content-Encoding.
+        const path = service.resultFile(kind, ...hashes(req.body, names));
+        await sendDownload(res, path, { name: basename(path) });
       },
     });
   }

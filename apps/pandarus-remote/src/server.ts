@@ -54,6 +54,9 @@ export async function start(
     host: config.host,
     limits: httpLimits(config),
     handlers: [pandarusRoutes(service, { maxUploadBytes: config.maxUpload }).router],
+    // pandarus_remote answers 406 for input it cannot use (a hash that does not match, a file
+    // that is no dataset, datasets of the wrong kind); a malformed request stays a 400.
+    statusByKind: { 'invalid-input': 406 },
     // Plain-text errors, as the Flask original answers (clients look at the status code only).
     formatError: (_error, _status, _req, view) => ({
       body: `${view.message}\n`,

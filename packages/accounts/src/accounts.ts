@@ -204,6 +204,19 @@ export class Accounts {
     return row.shared === 1;
   }
 
+  /**
+   * The usernames whose calculations `user` may see under OpenQuake's rule: its own and those
+   * of everyone sharing a group with it (deactivated accounts too: their jobs stay theirs),
+   * sorted. One query, whatever the number of users and groups.
+   */
+  async visibleOwners(user: UserRef): Promise<string[]> {
+    this.#checkOpen();
+    const id = this.#row(user).id;
+    return (this.#sql.visibleOwners.all(id, id) as { username: string }[]).map(
+      (row) => row.username,
+    );
+  }
+
   // ---- logging in ---------------------------------------------------------------------------
 
   /**

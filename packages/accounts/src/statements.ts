@@ -24,6 +24,14 @@ const SQL = {
       SELECT 1 FROM memberships a JOIN memberships b ON a.group_id = b.group_id
       WHERE a.user_id = ? AND b.user_id = ?
     ) AS shared`,
+  // The user and everyone sharing a group with them, in one query however many users exist.
+  visibleOwners: `SELECT username FROM users WHERE id = ?
+    UNION
+    SELECT u.username FROM memberships a
+      JOIN memberships b ON b.group_id = a.group_id
+      JOIN users u ON u.id = b.user_id
+    WHERE a.user_id = ?
+    ORDER BY username`,
   insertSession:
     'INSERT INTO sessions (token_hash, user_id, created_at, renewed_at, expires_at) VALUES (?, ?, ?, ?, ?)',
   sessionByHash: 'SELECT user_id, renewed_at, expires_at FROM sessions WHERE token_hash = ?',

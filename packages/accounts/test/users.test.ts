@@ -194,6 +194,36 @@ describe('groups', () => {
     expect(await accounts.sharesGroup(loner, loner)).toBe(false);
   });
 
+  it("lists the owners whose jobs a user may see: its own and its groups' members", async () => {
+    const { accounts } = await openAccounts();
+    const a = await accounts.createUser({ ...ann, groups: ['risk', 'hazard'] });
+    await accounts.createUser({
+      ...ann,
+      username: 'bo',
+      email: 'bo@example.org',
+      groups: ['risk'],
+    });
+    await accounts.createUser({
+      ...ann,
+      username: 'carla',
+      email: 'c@example.org',
+      groups: ['hazard'],
+    });
+    await accounts.createUser({
+      ...ann,
+      username: 'dan',
+      email: 'd@example.org',
+      groups: ['exposure'],
+    });
+    const loner = await accounts.createUser({ ...ann, username: 'eve', email: 'e@example.org' });
+    expect(await accounts.visibleOwners(a)).toEqual(['ann', 'bo', 'carla']);
+    expect(await accounts.visibleOwners('BO')).toEqual(['ann', 'bo']);
+    await accounts.deactivate('carla');
+    expect(await accounts.visibleOwners('ann')).toEqual(['ann', 'bo', 'carla']);
+    expect(await accounts.visibleOwners(loner)).toEqual(['eve']);
+    expect(await rejection(accounts.visibleOwners('nobody'))).toBeInstanceOf(NotFoundError);
+  });
+
   it('names an unknown user', async () => {
     const { accounts } = await openAccounts();
     const error = await rejection(accounts.addToGroup('nobody', 'risk'));

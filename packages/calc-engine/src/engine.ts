@@ -15,6 +15,7 @@ import {
 import { npyFromJson, writeNpz, type NpyArray } from '@geoworks/npz';
 import { extractArchive, type ArchiveLimits } from './archive.js';
 import { CalculationPermissionError, JobConfigError, UnknownCalculationError } from './errors.js';
+import { exportDownload, type ExportDownload } from './exports.js';
 import type { CalculationPayload } from './handlers.js';
 import { calcJobs, type CalcJobs } from './jobs.js';
 import { parseJobIni } from './ini.js';
@@ -573,6 +574,12 @@ export class CalcEngine {
       });
     }
     return { output, job, files: files.map((file) => join(job.dir, file)) };
+  }
+
+  /** An output's export to download: its one file, or its files as a zip stream. */
+  exportDownload(outputId: number, exportType: string, actor?: Actor): ExportDownload {
+    const { output, files } = this.exportFiles(outputId, exportType, actor);
+    return exportDownload(output, exportType, files);
   }
 
   datastorePath(id: number): string {

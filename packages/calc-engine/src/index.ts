@@ -1,6 +1,8 @@
 export { CalcEngine, JobSubmitError } from './engine.js';
 export type { Actor, CalcEngineOptions, LogRow, SubmitRequest, SubmittedFile } from './engine.js';
 export type { CalcJob, CalcOutput, CalcStatus } from './store.js';
+export { exportArchive } from './exports.js';
+export type { ExportDownload } from './exports.js';
 export { CalculationPermissionError, JobConfigError, UnknownCalculationError } from './errors.js';
 export { extractArchive, safeTarget, DEFAULT_LIMITS } from './archive.js';
 export type { ArchiveLimits } from './archive.js';

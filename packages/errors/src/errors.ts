@@ -10,7 +10,6 @@ export type ErrorKind =
   | 'conflict'
   | 'too-large'
   | 'unsupported-media-type'
-  | 'not-acceptable'
   | 'not-implemented'
   | 'aborted'
   | 'request-timeout'
@@ -93,16 +92,6 @@ export class TooLargeError extends GeoworksError {
 export class UnsupportedMediaTypeError extends GeoworksError {
   constructor(message: string, options: GeoworksErrorOptions = {}) {
     super('unsupported-media-type', message, options);
-  }
-}
-
-/**
- * The request is well formed but what it refers to cannot be used for it (a file that is not
- * a dataset, a hash that does not match): HTTP 406, as pandarus_remote answers.
- */
-export class NotAcceptableError extends GeoworksError {
-  constructor(message: string, options: GeoworksErrorOptions = {}) {
-    super('not-acceptable', message, options);
   }
 }
 
@@ -227,10 +216,11 @@ function safeString(value: unknown): string {
 export function deserializeError(data: SerializedError): Error {
   let error: Error;
   if (data.kind !== undefined) {
-    const Class = classForKind[data.kind] ?? GeoworksError;
+    const kind = LEGACY_KINDS[data.kind] ?? data.kind;
+    const Class = classForKind[kind] ?? GeoworksError;
     error =
       Class === GeoworksError
-        ? new GeoworksError(data.kind, data.message, optionsOf(data))
+        ? new GeoworksError(kind, data.message, optionsOf(data))
         : new (Class as typeof InvalidInputError)(data.message, optionsOf(data));
   } else {
     error = new Error(data.message);
@@ -239,6 +229,12 @@ export function deserializeError(data: SerializedError): Error {
   if (data.stack !== undefined) error.stack = data.stack;
   return error;
 }
+
+/**
+ * Kinds that errors stored by earlier versions may carry: `not-acceptable` named an input that
+ * is well formed but unusable (an HTTP status, not a kind), now plain `invalid-input`.
+ */
+const LEGACY_KINDS: Readonly<Record<string, ErrorKind>> = { 'not-acceptable': 'invalid-input' };
 
 function optionsOf(data: SerializedError): GeoworksErrorOptions {
   return {
@@ -255,7 +251,6 @@ const classForKind: Partial<Record<ErrorKind, typeof GeoworksError | typeof Inva
   conflict: ConflictError,
   'too-large': TooLargeError,
   'unsupported-media-type': UnsupportedMediaTypeError,
-  'not-acceptable': NotAcceptableError,
   'not-implemented': NotImplementedError,
   aborted: AbortedError,
   'request-timeout': RequestTimeoutError,

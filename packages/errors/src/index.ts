@@ -6,7 +6,6 @@ export {
   GeoworksError,
   InvalidInputError,
   isGeoworksError,
-  NotAcceptableError,
   NotFoundError,
   NotImplementedError,
   RateLimitedError,

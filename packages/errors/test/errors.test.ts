@@ -70,6 +70,17 @@ describe('errors', () => {
     expect(new RateLimitedError('Slow down').code).toBe('RATE_LIMITED');
   });
 
+  it('reads the not-acceptable kind of errors stored by earlier versions as invalid input', () => {
+    const back = deserializeError({
+      name: 'NotAcceptableError',
+      message: 'The two datasets are the same file',
+      kind: 'not-acceptable' as never,
+      code: 'NOT_ACCEPTABLE',
+    });
+    expect(back).toBeInstanceOf(InvalidInputError);
+    expect(back).toMatchObject({ kind: 'invalid-input', code: 'NOT_ACCEPTABLE' });
+  });
+
   it('serialises plain errors and thrown non-errors', () => {
     const plain = serializeError(new RangeError('out'));
     expect(plain).toMatchObject({ name: 'RangeError', message: 'out' });

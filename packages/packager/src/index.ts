@@ -11,7 +11,7 @@ export type { EmailRetryOptions } from './mail-spool.js';
 export { backoffDelay, systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { parseTask, cacheParameters, requestedRecords } from './tasks.js';
-export { MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_TEXT } from './parameters.js';
+export { MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_LENGTHS, MAX_TEXT } from './parameters.js';
 export type { DatastoreTask, PackageTask, TaskKind, UrlTask } from './tasks.js';
 export { openDatastore } from './ckan.js';
 export type { CkanField, DatastoreQuery, DatastoreReader, DatastoreReadOptions } from './ckan.js';

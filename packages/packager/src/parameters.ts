@@ -7,6 +7,24 @@ export const MAX_EMAIL = 320;
 /** Longest text parameter (`filters`, `q`, `fields`, `sort`), in characters. */
 export const MAX_TEXT = 64 * 1024;
 /**
+ * The longest value of each text parameter, in characters: what `parseTask` and
+ * `parseStatsQuery` accept, and what the service's request schemas declare.
+ */
+export const MAX_LENGTHS = {
+  resource_id: MAX_RESOURCE_ID,
+  email: MAX_EMAIL,
+  key: 1024,
+  doi: 1000,
+  api_url: 8192,
+  resource_url: 8192,
+  language: 100,
+  fields: MAX_TEXT,
+  sort: MAX_TEXT,
+  format: 20,
+  eml: 1024 * 1024,
+  email_status: 20,
+} as const;
+/**
  * Deepest nesting of a JSON parameter (`filters`, a per-field `q`). CKAN's filters are two
  * levels deep; the versioned datastore's boolean filter trees rarely pass ten. Anything deeper
  * is refused before it is serialised again (for the cache key, the job store, the CKAN call),

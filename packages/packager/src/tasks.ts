@@ -1,7 +1,7 @@
 import { isValidAddress } from '@geoworks/mailer';
 import { BadTaskParameterError } from './errors.js';
 import { parseTaskUrl, type AllowedHosts } from './http.js';
-import { MAX_EMAIL, MAX_RESOURCE_ID, MAX_TEXT, ParameterReader } from './parameters.js';
+import { MAX_LENGTHS as MAX, ParameterReader } from './parameters.js';
 
 /** What a task packages: datastore rows (CSV/TSV/XLSX), a Darwin Core Archive, or a file. */
 export type TaskKind = 'datastore' | 'dwc' | 'url';
@@ -45,8 +45,6 @@ export interface UrlTask extends TaskCommon {
 
 export type PackageTask = DatastoreTask | UrlTask;
 
-const MAX_EML = 1024 * 1024;
-
 /**
  * Checks and normalises the parameters of a packaging request, as posted by the CKAN
  * extension (form fields, all strings) or as JSON. Unknown parameters are dropped; a missing
@@ -59,12 +57,12 @@ export function parseTask(
   allowPrivateAddresses?: boolean,
 ): PackageTask {
   const read = new ParameterReader(parameters);
-  const resourceId = read.requiredText('resource_id', MAX_RESOURCE_ID);
-  const email = read.requiredText('email', MAX_EMAIL);
+  const resourceId = read.requiredText('resource_id', MAX.resource_id);
+  const email = read.requiredText('email', MAX.email);
   if (!isValidAddress(email) || /[<>\s,;]/.test(email)) {
     throw new BadTaskParameterError('email', 'Parameter email must be one email address');
   }
-  const key = read.optionalText('key', 1024);
+  const key = read.optionalText('key', MAX.key);
   const common: TaskCommon = {
     resourceId,
     email,
@@ -72,12 +70,12 @@ export function parseTask(
   };
   if (kind === 'url') {
     const resourceUrl = parseTaskUrl(
-      read.requiredText('resource_url', 8192),
+      read.requiredText('resource_url', MAX.resource_url),
       'resource_url',
       allowedHosts,
       allowPrivateAddresses,
     );
-    const doi = read.optionalText('doi', 1000);
+    const doi = read.optionalText('doi', MAX.doi);
     return {
       kind,
       ...common,
@@ -86,7 +84,7 @@ export function parseTask(
     };
   }
   const apiUrl = parseTaskUrl(
-    read.requiredText('api_url', 8192),
+    read.requiredText('api_url', MAX.api_url),
     'api_url',
     allowedHosts,
     allowPrivateAddresses,
@@ -98,26 +96,26 @@ export function parseTask(
   if (q !== undefined) task.q = q;
   const plain = read.boolean('plain');
   if (plain !== undefined) task.plain = plain;
-  const language = read.optionalText('language', 100);
+  const language = read.optionalText('language', MAX.language);
   if (language !== undefined) task.language = language;
   const limit = read.count('limit');
   if (limit !== undefined) task.limit = limit;
   const offset = read.count('offset');
   if (offset !== undefined) task.offset = offset;
-  const fields = read.optionalText('fields', MAX_TEXT);
+  const fields = read.optionalText('fields', MAX.fields);
   if (fields !== undefined) task.fields = fields;
-  const sort = read.optionalText('sort', MAX_TEXT);
+  const sort = read.optionalText('sort', MAX.sort);
   if (sort !== undefined) task.sort = sort;
-  const doi = read.optionalText('doi', 1000);
+  const doi = read.optionalText('doi', MAX.doi);
   if (doi !== undefined) task.doi = doi;
   if (kind === 'datastore') {
-    const format = (read.optionalText('format', 20) ?? 'csv').toLowerCase();
+    const format = (read.optionalText('format', MAX.format) ?? 'csv').toLowerCase();
     if (format !== 'csv' && format !== 'tsv' && format !== 'xlsx') {
       throw new BadTaskParameterError('format', 'Parameter format must be csv, tsv or xlsx');
     }
     task.format = format;
   } else {
-    const eml = read.optionalText('eml', MAX_EML);
+    const eml = read.optionalText('eml', MAX.eml);
     if (eml !== undefined && eml.trim() !== '') task.eml = eml;
     const forGbif = read.boolean('for_gbif');
     if (forGbif !== undefined) task.forGbif = forGbif;

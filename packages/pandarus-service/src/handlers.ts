@@ -2,7 +2,7 @@
 // and the CPU-heavy work stay off the HTTP event loop) and return plain JSON results; the
 // service process records them in the catalog.
 import { rm } from 'node:fs/promises';
-import { isGeoworksError, NotAcceptableError } from '@geoworks/errors';
+import { InvalidInputError, isGeoworksError } from '@geoworks/errors';
 import {
   calculateRemaining,
   intersect,
@@ -31,7 +31,7 @@ export interface Inspection {
 
 /**
  * Runs a job's work with the messages of its errors stripped of paths: they reach clients (the
- * upload's 406, the status of a failed job), and GDAL and Node name the files they opened.
+ * refused upload, the status of a failed job), and GDAL and Node name the files they opened.
  */
 async function withoutServerPaths<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -42,7 +42,7 @@ async function withoutServerPaths<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Decides whether an upload is a vector or a raster dataset we can use (406 otherwise). */
+/** Decides whether an upload is a vector or a raster dataset we can use (else invalid input). */
 export function inspectDataset(payload: InspectPayload): Promise<Inspection> {
   return withoutServerPaths(() => inspect(payload));
 }
@@ -59,8 +59,9 @@ async function inspect(payload: InspectPayload): Promise<Inspection> {
       dataset.checkGeometries();
       const family = dataset.family;
       if (family === null) {
-        throw new NotAcceptableError(
+        throw new InvalidInputError(
           `${payload.name} holds no usable geometries (empty, geometry collections or mixed kinds)`,
+          { code: 'NO_USABLE_GEOMETRIES' },
         );
       }
       if (payload.field !== null) dataset.labels(payload.field); // exists and is unique
@@ -69,7 +70,7 @@ async function inspect(payload: InspectPayload): Promise<Inspection> {
       dataset.close();
     }
   } catch (error) {
-    if (!(error instanceof NotAVectorDatasetError)) throw asNotAcceptable(error);
+    if (!(error instanceof NotAVectorDatasetError)) throw error;
     vectorProblem = error.message;
   }
   try {
@@ -77,18 +78,12 @@ async function inspect(payload: InspectPayload): Promise<Inspection> {
     await band.close();
     return { kind: 'raster', geometryType: null };
   } catch (error) {
-    if (isGeoworksError(error) && error.code === 'BAND_OUT_OF_RANGE') throw asNotAcceptable(error);
-    throw new NotAcceptableError(
+    if (isGeoworksError(error) && error.code === 'BAND_OUT_OF_RANGE') throw error;
+    throw new InvalidInputError(
       `${payload.name} is not a readable vector or raster dataset (${vectorProblem})`,
+      { code: 'NOT_A_DATASET' },
     );
   }
-}
-
-function asNotAcceptable(error: unknown): unknown {
-  if (isGeoworksError(error) && error.kind === 'invalid-input') {
-    return new NotAcceptableError(error.message, { code: error.code });
-  }
-  return error;
 }
 
 export interface IntersectionPayload {

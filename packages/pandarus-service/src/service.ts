@@ -5,8 +5,8 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import {
   ConflictError,
+  deserializeError,
   InvalidInputError,
-  NotAcceptableError,
   NotFoundError,
   UnavailableError,
 } from '@geoworks/errors';
@@ -142,15 +142,16 @@ export class PandarusService {
   // ---- uploads --------------------------------------------------------------------------
 
   /**
-   * Registers an uploaded file: 406 when the hash does not match or it is not a usable vector
-   * or raster dataset, 409 when a dataset with this hash is already there. The file is moved
+   * Registers an uploaded file: an `InvalidInputError` when the hash does not match or it is
+   * not a usable vector or raster dataset, a `ConflictError` when a dataset with this hash is
+   * already there. The file is moved
    * under the data directory, or deleted when refused.
    */
   async upload(fields: UploadFields, file: ReceivedFile): Promise<UploadResult> {
     try {
       const sha256 = fields.sha256.trim().toLowerCase();
       if (sha256 !== file.sha256) {
-        throw new NotAcceptableError(
+        throw new InvalidInputError(
           `The sha256 given (${fields.sha256}) does not match the file's (${file.sha256})`,
           {
             code: 'HASH_MISMATCH',
@@ -206,12 +207,8 @@ export class PandarusService {
     }
     if (job.status === 'finished') return job.result as Inspection;
     const error = job.error;
-    if (error?.kind === 'not-acceptable' || error?.kind === 'invalid-input') {
-      throw new NotAcceptableError(
-        error.message,
-        error.code === undefined ? {} : { code: error.code },
-      );
-    }
+    // The input was refused: the caller gets the refusal itself (kind, code and message).
+    if (error?.kind === 'invalid-input') throw deserializeError(error);
     throw new Error(`inspect job ${id} ${job.status}: ${error?.message ?? 'no error recorded'}`);
   }
 
@@ -221,12 +218,13 @@ export class PandarusService {
   async requestIntersection(firstSha: string, secondSha: string): Promise<string> {
     const [first, second] = this.#files(firstSha, secondSha);
     if (first.sha256 === second.sha256)
-      throw new NotAcceptableError('The two datasets are the same file');
+      throw new InvalidInputError('The two datasets are the same file', { code: 'SAME_DATASET' });
     requireVector(first, 'first');
     requireVector(second, 'second');
     if (second.geometryType !== 'polygon') {
-      throw new NotAcceptableError(
+      throw new InvalidInputError(
         'The second dataset must hold Polygon or MultiPolygon geometries',
+        { code: 'NOT_POLYGONS' },
       );
     }
     if (this.#catalog.intersection(first.sha256, second.sha256) !== null) {
@@ -273,9 +271,11 @@ export class PandarusService {
     const [vector, raster] = this.#files(vectorSha, rasterSha);
     requireVector(vector, 'vector');
     if (vector.geometryType === 'line')
-      throw new NotAcceptableError('Raster statistics need polygons or points');
+      throw new InvalidInputError('Raster statistics need polygons or points', {
+        code: 'NOT_POLYGONS_OR_POINTS',
+      });
     if (raster.kind !== 'raster')
-      throw new NotAcceptableError('The raster dataset is not a raster');
+      throw new InvalidInputError('The raster dataset is not a raster', { code: 'NOT_A_RASTER' });
     if (this.#catalog.rasterStats(vectorSha, rasterSha) !== null) {
       throw new ConflictError('These raster statistics have already been calculated');
     }
@@ -409,9 +409,13 @@ export class PandarusService {
 
 function requireVector(file: FileRecord, role: string): void {
   if (file.kind !== 'vector')
-    throw new NotAcceptableError(`The ${role} dataset is not a vector dataset`);
+    throw new InvalidInputError(`The ${role} dataset is not a vector dataset`, {
+      code: 'NOT_A_VECTOR',
+    });
   if (file.field === null) {
-    throw new NotAcceptableError(`The ${role} dataset was uploaded without an identifying field`);
+    throw new InvalidInputError(`The ${role} dataset was uploaded without an identifying field`, {
+      code: 'NO_IDENTIFYING_FIELD',
+    });
   }
 }
 

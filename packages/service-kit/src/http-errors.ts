@@ -5,6 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import { isGeoworksError, NotFoundError, type ErrorKind } from '@geoworks/errors';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { isRequestError } from './request-errors.js';
 
 const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   'invalid-input': 400,
@@ -14,7 +15,6 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   'request-timeout': 408,
   conflict: 409,
   'too-large': 413,
-  'not-acceptable': 406,
   'unsupported-media-type': 415,
   aborted: 409,
   'not-implemented': 501,
@@ -37,9 +37,16 @@ export interface PublicError {
 
 const INTERNAL = { status: 500, code: 'INTERNAL', message: 'Internal server error' } as const;
 
+/**
+ * An app's own statuses for some kinds, where its wire protocol differs from the common table
+ * (pandarus_remote answers 406 for input it cannot use). They apply to what the app's use
+ * cases throw, not to service-kit's refusals of a malformed request (`isRequestError`).
+ */
+export type StatusByKind = Partial<Readonly<Record<ErrorKind, number>>>;
+
 /** The HTTP status for any thrown value: a geoworks error's kind, an HTTP error's status, or 500. */
-export function httpStatusFor(error: unknown): number {
-  return publicError(error).status;
+export function httpStatusFor(error: unknown, statusByKind: StatusByKind = {}): number {
+  return publicError(error, statusByKind).status;
 }
 
 /**
@@ -47,9 +54,12 @@ export function httpStatusFor(error: unknown): number {
  * and details, except kind `internal`. Errors carrying an HTTP `status` (Express's body parsers,
  * `http-errors`) keep their message when it is a 4xx. Anything else is a bug: 500, no detail.
  */
-export function publicError(error: unknown): PublicError {
+export function publicError(error: unknown, statusByKind: StatusByKind = {}): PublicError {
   if (isGeoworksError(error)) {
-    const status = STATUS_BY_KIND[error.kind] ?? 500;
+    const status =
+      (isRequestError(error) ? undefined : statusByKind[error.kind]) ??
+      STATUS_BY_KIND[error.kind] ??
+      500;
     if (status === 500) return { ...INTERNAL };
     return {
       status,
@@ -135,6 +145,8 @@ export interface ErrorHandlerOptions {
   logger: Logger;
   /** Replaces the default `{"error": {"code", "message", "details"?}, "requestId"}` body. */
   format?: ErrorFormatter;
+  /** The app's statuses for some error kinds (see `StatusByKind`). */
+  statusByKind?: StatusByKind;
 }
 
 /**
@@ -145,7 +157,7 @@ export interface ErrorHandlerOptions {
  */
 export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
-    const view = publicError(error);
+    const view = publicError(error, options.statusByKind);
     const requestId = typeof req.id === 'string' ? req.id : undefined;
     if (requestId !== undefined) view.requestId = requestId;
     const log = (req.log as Logger | undefined) ?? options.logger;

@@ -28,7 +28,11 @@ export type {
   ErrorHandlerOptions,
   FormattedError,
   PublicError,
+  StatusByKind,
 } from './http-errors.js';
+export { isRequestError } from './request-errors.js';
+export { attachment, RangeNotSatisfiableError, sendDownload } from './download.js';
+export type { DownloadOptions } from './download.js';
 export { receiveUploads, uploadLimits } from './uploads.js';
 export {
   DEFAULT_HTTP_LIMITS,
@@ -48,6 +52,17 @@ export type { MailTransportOptions } from './smtp-config.js';
 export type { ShutdownSignalOptions } from './signals.js';
 export { binaryResponse, createApi, jsonResponse, textResponse } from './openapi.js';
 export { BadParameterError } from './parameters.js';
+export type { InputOptions } from './parameters.js';
+export { defaultProblemMessage } from './input-schema.js';
+export type {
+  InputProblem,
+  InputSource,
+  PathValues,
+  ProblemDescriber,
+  QueryValues,
+  SchemaValue,
+} from './input-schema.js';
+export type { UploadSpec } from './request-body.js';
 export type {
   Api,
   ApiInfo,
@@ -60,6 +75,8 @@ export type {
   OpenApiRequestBody,
   OpenApiResponse,
   PathParams,
+  RouteHandler,
+  RouteRequest,
   RouteSpec,
 } from './openapi.js';
 export { createApp } from './app.js';

@@ -1,7 +1,21 @@
-import { Router, type RequestHandler } from 'express';
+import {
+  Router,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { answerRecorder } from './answers.js';
 import { RouteDefinitionError } from './errors.js';
-import { checkParameters } from './parameters.js';
+import {
+  checkInputSchema,
+  type PathValues,
+  type QueryValues,
+  type SchemaValue,
+} from './input-schema.js';
+import { readParameters, type InputOptions } from './parameters.js';
+import { checkRequestBody, readBody, removingUploads, type UploadSpec } from './request-body.js';
+import type { UploadedFile } from './uploads.js';
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses), as a plain object. */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -53,33 +67,58 @@ export interface OpenApiDocument {
   components?: { schemas?: Record<string, JsonSchema> };
 }
 
-/** `{ id: string }` for `/jobs/:id`: the typed `req.params` of an Express path. */
-export type PathParams<Path extends string> = string extends Path
-  ? Record<string, string>
-  : { [Name in ParamNames<Path>]: string };
+/** `{ id: string }` for `/jobs/:id`: the `req.params` of an Express path, all text. */
+export type PathParams<Path extends string> = PathValues<Path>;
 
-type ParamNames<Path extends string> = Path extends `${string}:${infer Rest}`
-  ? ParamName<Rest> | ParamNames<Rest>
-  : never;
+/** The body value a request body declares (the schema of its first media type). */
+export type BodyValue<Body> = Body extends { content: infer Content }
+  ? Content[keyof Content] extends { schema: infer Schema }
+    ? SchemaValue<Schema>
+    : unknown
+  : undefined;
 
-type ParamName<Text extends string> = Text extends `${infer Name}/${string}`
-  ? ParamName<Name>
-  : Text extends `${infer Name}.${string}`
-    ? ParamName<Name>
-    : Text extends `${infer Name}-${string}`
-      ? ParamName<Name>
-      : Text;
+/** `req` of a route's handler: its parameters and body read against their declarations. */
+export type RouteRequest<
+  Path extends string = string,
+  Parameters extends readonly OpenApiParameter[] = [],
+  Body = undefined,
+> = Request<PathValues<Path, Parameters>, unknown, BodyValue<Body>, QueryValues<Parameters>> &
+  (Body extends { content: { 'multipart/form-data': unknown } }
+    ? { /** Every file received, in body order. */ files: UploadedFile[] }
+    : unknown);
 
-export interface RouteSpec<Path extends string = string> extends OpenApiOperation {
+/** A route's handler: `req` typed from the route's declarations. */
+export type RouteHandler<Req> = (req: Req, res: Response, next: NextFunction) => unknown;
+
+export interface RouteSpec<
+  Path extends string = string,
+  Parameters extends readonly OpenApiParameter[] = [],
+  Body extends OpenApiRequestBody | undefined = undefined,
+> extends Omit<OpenApiOperation, 'parameters' | 'requestBody'> {
   method: HttpMethod;
   /** The Express path, such as `/jobs/:id`. */
   path: Path;
   /** The path in the document, for Express paths with wildcards or optional parts. */
   openApiPath?: string;
-  handler: RequestHandler<PathParams<Path>> | readonly RequestHandler<PathParams<Path>>[];
+  parameters?: Parameters;
+  requestBody?: Body;
+  /** Where and how a multipart body is received; required with one (see `receiveUploads`). */
+  uploads?: UploadSpec;
+  /**
+   * The handler, or guards (any middleware) then the handler. Guards run before the body is
+   * read, so a refused request is not received for nothing.
+   */
+  handler:
+    | RouteHandler<RouteRequest<Path, Parameters, Body>>
+    | readonly [
+        // Guards see the request as Express types it.
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        ...RequestHandler<any, any, any, any>[],
+        RouteHandler<RouteRequest<Path, Parameters, Body>>,
+      ];
 }
 
-export interface ApiInfo {
+export interface ApiInfo extends InputOptions {
   title: string;
   version: string;
   description?: string;
@@ -96,8 +135,18 @@ export interface ApiInfo {
 export interface Api {
   /** Every registered route; mount it with `app.use(api.router)`. */
   readonly router: Router;
-  /** Registers the handler(s) on `router` and the operation in the document. */
-  route<const Path extends string>(spec: RouteSpec<Path>): void;
+  /**
+   * Registers the handler(s) on `router` and the operation in the document; declared
+   * parameters and body fields reach the handler read, checked and defaulted (`req.params`,
+   * `req.query`, `req.body`).
+   */
+  route<
+    const Path extends string,
+    const Parameters extends readonly OpenApiParameter[] = [],
+    const Body extends OpenApiRequestBody | undefined = undefined,
+  >(
+    spec: RouteSpec<Path, Parameters, Body>,
+  ): void;
   /** The OpenAPI 3.1 document of the routes registered so far. */
   document(): OpenApiDocument;
   /** A handler answering with the document, for a route such as `GET /openapi.json`. */
@@ -144,15 +193,19 @@ export function createApi(info: ApiInfo): Api {
   const api: Api = {
     router,
     route(spec) {
-      const { method, path, openApiPath, handler, ...described } = spec;
+      const { method, path, openApiPath, handler, uploads, ...described } = spec;
       const where = `${method.toUpperCase()} ${path}`;
       const documentPath = openApiPath ?? toOpenApiPath(path, where);
       const parameters = withPathParameters(documentPath, described.parameters ?? [], where);
+      for (const parameter of parameters) {
+        checkInputSchema(parameter.schema ?? {}, `${where} parameter "${parameter.name}"`);
+      }
+      checkRequestBody(described.requestBody, uploads, where);
       const operation: OpenApiOperation = {
         ...described,
         ...(parameters.length === 0 ? {} : { parameters }),
         responses: withCheckedParameterAnswers(described.responses, parameters),
-      };
+      } as OpenApiOperation;
       if (paths[documentPath]?.[method] !== undefined || (path === servedAt && method === 'get')) {
         throw new RouteDefinitionError(`${where}: registered twice`);
       }
@@ -165,14 +218,20 @@ export function createApi(info: ApiInfo): Api {
         operationIds.add(operation.operationId);
       }
       (paths[documentPath] ??= {})[method] = operation;
-      // The params type is only a view of `req.params`; Express itself types them loosely.
+      // The request types are a view of what readParameters and readBody make of it.
       const handlers = (Array.isArray(handler) ? handler : [handler]) as RequestHandler[];
+      const guards = handlers.slice(0, -1);
+      const last = handlers.at(-1)!;
+      const body = readBody(described.requestBody, uploads, info);
       const statuses = () => Object.keys(operation.responses);
       router[method](
         path,
         answerRecorder(info.title, `${method.toUpperCase()} ${documentPath}`, statuses),
-        checkParameters(parameters),
-        ...handlers,
+        readParameters(parameters, info),
+        ...guards,
+        ...(body === undefined
+          ? [last]
+          : [body, uploads === undefined ? last : removingUploads(last)]),
       );
     },
     document,
@@ -185,7 +244,7 @@ export function createApi(info: ApiInfo): Api {
     router.get(
       servedAt,
       answerRecorder(info.title, `GET ${servedAt}`, () => ['200', '400']),
-      checkParameters([]),
+      readParameters([], info),
       api.serveDocument(),
     );
   }

@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { createApp, type CreateAppOptions } from './app.js';
-import { errorHandler, notFoundHandler, type ErrorFormatter } from './http-errors.js';
+import {
+  errorHandler,
+  notFoundHandler,
+  type ErrorFormatter,
+  type StatusByKind,
+} from './http-errors.js';
 import type { HttpLimits, UploadLimits } from './http-limits.js';
 import { listen, type Closer, type ListenOptions, type ServerHandle } from './listen.js';
 
@@ -19,6 +24,8 @@ export interface ServeAppOptions
   handlers: readonly RequestHandler[];
   /** How errors look on the wire; default the JSON error object (see `errorHandler`). */
   formatError?: ErrorFormatter;
+  /** The app's statuses for some error kinds (see `StatusByKind`). */
+  statusByKind?: StatusByKind;
   /**
    * What the service opened (queues, databases, mailers): released when the server stops, the
    * last first, and at once when the server cannot listen (a port in use), so that a failed
@@ -46,7 +53,11 @@ export async function serveApp(options: ServeAppOptions): Promise<ServerHandle> 
   for (const handler of handlers) app.use(handler);
   app.use(
     notFoundHandler(),
-    errorHandler({ logger, ...(formatError === undefined ? {} : { format: formatError }) }),
+    errorHandler({
+      logger,
+      ...(formatError === undefined ? {} : { format: formatError }),
+      ...(options.statusByKind === undefined ? {} : { statusByKind: options.statusByKind }),
+    }),
   );
   let handle: ServerHandle;
   try {

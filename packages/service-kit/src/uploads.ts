@@ -17,6 +17,7 @@ import {
 import busboy from 'busboy';
 import type { RequestHandler } from 'express';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from './http-limits.js';
+import { markRequestError } from './request-errors.js';
 import { safeFileName } from './safe-filename.js';
 
 export interface ReceiveUploadsOptions {
@@ -107,6 +108,19 @@ export function uploadLimits(limits: Partial<UploadLimits> = {}): RequestHandler
  * rejects. Once it resolves, the files are the caller's to keep or delete.
  */
 export async function receiveUploads(
+  req: IncomingMessage,
+  options: ReceiveUploadsOptions,
+): Promise<Uploads> {
+  try {
+    return await receiveGated(req, options);
+  } catch (error) {
+    // What the client sent (or how) is refused; the service's own mistakes stay internal.
+    if (error instanceof GeoworksError && error.kind !== 'internal') markRequestError(error);
+    throw error;
+  }
+}
+
+async function receiveGated(
   req: IncomingMessage,
   options: ReceiveUploadsOptions,
 ): Promise<Uploads> {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { exampleBlock } from '@geoworks/test-fixtures';
 import { describe, expect, it } from 'vitest';
@@ -52,7 +53,12 @@ describe('the README example', () => {
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     expect(id).toBe(createHash('sha256').update(content).digest('hex'));
-    expect(readdirSync(dataDir)).toEqual([expect.stringMatching(/^[0-9a-f]{16}-rivers\.gpkg$/)]);
+    // Moved out of the upload folder by the handler; nothing else is left there.
+    expect(readdirSync(dataDir).sort()).toEqual([
+      expect.stringMatching(/^[0-9a-f]{16}-rivers\.gpkg$/),
+      'incoming',
+    ]);
+    expect(readdirSync(join(dataDir, 'incoming'))).toEqual([]);
 
     expect(await (await fetch(`${url}datasets/${id}`)).json()).toEqual({
       name: 'rivers.gpkg',

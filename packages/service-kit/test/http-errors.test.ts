@@ -28,7 +28,6 @@ const statusByKind: [ErrorKind, number][] = [
   ['request-timeout', 408],
   ['conflict', 409],
   ['too-large', 413],
-  ['not-acceptable', 406],
   ['unsupported-media-type', 415],
   ['aborted', 409],
   ['not-implemented', 501],

@@ -206,7 +206,7 @@ describe('createApi', () => {
     expect(await (await fetch(`${url}jobs/7/files/hazard.csv?download=1`)).json()).toEqual({
       id: '7',
       name: 'hazard.csv',
-      download: '1',
+      download: true,
     });
     const posted = await fetch(`${url}jobs`, {
       method: 'POST',

@@ -1,5 +1,5 @@
 // Declared query and path parameters are checked before the handler runs.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createApi, createApp, errorHandler, notFoundHandler } from '../src/index.js';
 import { captureLogs, serve } from './helpers/server.js';
 
@@ -45,7 +45,8 @@ async function parameterService(): Promise<string> {
     parameters: [{ name: 'id', in: 'path', schema: { type: 'integer', minimum: 0 } }],
     responses: { '200': { description: 'The id' } },
     handler: (req, res) => {
-      res.json({ id: Number(req.params.id) });
+      expectTypeOf(req.params.id).toEqualTypeOf<number>();
+      res.json({ id: req.params.id });
     },
   });
   api.route({
@@ -105,18 +106,18 @@ describe('declared parameters', () => {
     ).toEqual({
       status: 200,
       body: {
-        limit: '100',
-        offset: '0',
-        ratio: '0.25',
-        running: 'TRUE',
+        limit: 100,
+        offset: 0,
+        ratio: 0.25,
+        running: true,
         format: 'csv',
         tag: ['a', 'b'],
-        size: '3',
+        size: [3],
       },
     });
     expect(await get(`${base}/items?ratio=1e-1&running=0`)).toEqual({
       status: 200,
-      body: { ratio: '1e-1', running: '0' },
+      body: { ratio: 0.1, running: false },
     });
   });
 
