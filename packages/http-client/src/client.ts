@@ -285,7 +285,6 @@ export class HttpClient {
       if (this.cookies !== undefined) {
         const cookie = await this.cookies.getCookieString(current.href);
         if (cookie !== '') sent.cookie = cookie;
-        else delete sent.cookie;
       }
       let response: Response;
       try {
@@ -307,7 +306,8 @@ export class HttpClient {
       if (!REDIRECT_STATUSES.has(response.status) || location === null) {
         return {
           response,
-          url: current,
+          // A custom fetch may have followed redirects itself.
+          url: response.url === '' ? current : new URL(response.url),
           redirected: hop > 0 || response.redirected,
           signal,
           touch,

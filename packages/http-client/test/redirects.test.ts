@@ -84,6 +84,22 @@ describe('redirects', () => {
     expect(seen).toEqual({ url: '/final', redirected: true });
   });
 
+  it('takes the URL a custom fetch that followed redirects itself reports', async () => {
+    const client = new HttpClient({
+      fetch: async () => {
+        const response = new Response('login page');
+        Object.defineProperty(response, 'redirected', { value: true });
+        Object.defineProperty(response, 'url', { value: 'http://engine.example/login/' });
+        return response;
+      },
+    });
+    const seen = await client.request('http://engine.example/api', {}, async (exchange) => ({
+      url: exchange.url.href,
+      redirected: exchange.redirected,
+    }));
+    expect(seen).toEqual({ url: 'http://engine.example/login/', redirected: true });
+  });
+
   it('refuses too many redirects, other schemes, and hops the policy refuses', async () => {
     const loop = await redirector(() => '/go');
     const tooMany = await new HttpClient({ maxRedirects: 3 })
