@@ -10,6 +10,8 @@ import {
   RedirectError,
   sleep as timer,
   type Exchange,
+  type RedirectPolicy,
+  type RequestOptions as Options,
   type RetryPolicy,
   type Sleep,
 } from '@geoworks/http-client';
@@ -49,24 +51,15 @@ export interface HttpClientOptions {
   sleep?: Sleep;
 }
 
-export interface RequestOptions {
-  method?: string;
+export interface RequestOptions extends Pick<Options, 'method' | 'json' | 'form' | 'signal'> {
   headers?: Record<string, string>;
-  /** A JSON body (sets Content-Type). */
-  json?: unknown;
-  /** A form body (application/x-www-form-urlencoded). */
-  form?: Record<string, string>;
   body?: string | Buffer;
-  signal?: AbortSignal;
   /** Send the client's credentials (default true). */
   auth?: boolean;
   /** Retry on network errors, 429 and 5xx (default true). */
   retry?: boolean;
-  /**
-   * Extra headers for a redirect hop (e.g. HTTP Basic only towards the login host), or
-   * undefined for none.
-   */
-  redirectHeaders?(to: URL): Record<string, string> | undefined;
+  /** Extra headers for one redirect hop (HTTP Basic only towards the login host, say). */
+  redirectHeaders?: RedirectPolicy['headers'];
 }
 
 /** Resolves after `ms`, or rejects with DownloadCancelled when `signal` fires first. */
