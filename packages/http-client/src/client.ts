@@ -353,7 +353,8 @@ function startTimer(
   onExpire: () => void,
 ): { restart: () => void; stop: () => void } {
   if (timer === undefined) {
-    const handle = setTimeout(onExpire, ms);
+    // Node's timers take at most 2^31 - 1 ms; a longer one would fire at once.
+    const handle = setTimeout(onExpire, Math.min(ms, 2 ** 31 - 1));
     return { restart: () => void handle.refresh(), stop: () => clearTimeout(handle) };
   }
   let armed: AbortController | undefined;

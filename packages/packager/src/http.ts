@@ -97,8 +97,9 @@ export interface RequestOptions {
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 // One client for every CKAN and file request, so connections (and the address-checking agent's)
-// are reused; the retries are the callers' (`withRetries`), over their own notion of transient.
-const client = new HttpClient({ retry: { retries: 0 } });
+// are reused. It sends single attempts: the retries are the callers' (`withRetries`, `backOff`),
+// over their own notion of transient.
+const client = new HttpClient();
 
 /**
  * One HTTP request that follows redirects only within the same host (scheme may go from
