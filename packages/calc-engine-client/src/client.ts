@@ -1,6 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
 import { AbortedError, InvalidInputError } from '@geoworks/errors';
+import { sleep } from '@geoworks/http-client';
 import type { NpyArray } from '@geoworks/npz';
 import {
   EngineNotFoundError,
@@ -9,7 +10,7 @@ import {
   WaitTimeoutError,
 } from './errors.js';
 import { saveBody } from './files.js';
-import { sleep, Transport, type Exchange, type RequestSpec } from './http.js';
+import { Transport, type Exchange, type RequestSpec } from './http.js';
 import {
   BadShape,
   isRecord,
@@ -125,7 +126,7 @@ export class CalcEngineClient {
         options,
       );
     } finally {
-      this.transport.jar.delete('sessionid');
+      await this.transport.forget('sessionid');
       this.session = undefined;
     }
   }

@@ -1,5 +1,14 @@
-import { AbortedError, isGeoworksError } from '@geoworks/errors';
-import { CookieJar } from './cookies.js';
+import { AbortedError } from '@geoworks/errors';
+import {
+  cookieValue,
+  HttpClient,
+  HttpTimeoutError,
+  NetworkError,
+  readText,
+  RedirectError,
+  removeCookie,
+  type Sleep,
+} from '@geoworks/http-client';
 import {
   EngineConnectionError,
   EngineTimeoutError,
@@ -50,42 +59,49 @@ export interface TransportOptions {
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   headers: Record<string, string>;
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep: Sleep;
 }
 
-const RETRY_STATUSES = new Set([502, 503, 504]);
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-]);
 const MAX_ERROR_BODY = 256 * 1024;
 
-class TimeoutMarker extends Error {}
-
 /**
- * HTTP exchanges with one server: URLs, cookies (the Django session and CSRF token), timeouts,
- * cancellation, retries of idempotent calls, and one typed error per failed outcome.
+ * HTTP exchanges with one server: URLs, cookies (the Django session and CSRF token), and one
+ * typed error per failed outcome. Timeouts, cancellation, retries of idempotent calls and
+ * redirects are `@geoworks/http-client`'s.
  */
 export class Transport {
   readonly base: URL;
-  readonly jar = new CookieJar();
-  private readonly options: TransportOptions;
+  readonly #http: HttpClient;
 
   constructor(options: TransportOptions) {
-    this.options = options;
     const base = new URL(options.url);
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     base.search = '';
     base.hash = '';
     this.base = base;
+    this.#http = new HttpClient({
+      fetch: options.fetch,
+      timeoutMs: options.timeoutMs,
+      retry: {
+        retries: options.retries,
+        baseDelayMs: options.retryBaseDelayMs,
+        maxDelayMs: options.retryMaxDelayMs,
+      },
+      // A 500 is the engine's answer about the job, not a passing outage.
+      retryStatuses: [502, 503, 504],
+      headers: {
+        'user-agent': 'geoworks-calc-engine-client',
+        accept: 'application/json, */*;q=0.5',
+        ...options.headers,
+      },
+      cookies: true,
+      credentialHeaders: ['x-csrftoken'],
+      // fetch's own limit, which applied when fetch followed the redirects.
+      maxRedirects: 20,
+      // Timeouts wait through the client's sleep too, so a test can hold them.
+      sleep: options.sleep,
+      timer: options.sleep,
+    });
   }
 
   urlFor(path: string, query?: URLSearchParams): string {
@@ -94,138 +110,62 @@ export class Transport {
     return url.toString();
   }
 
+  /** Forgets the server's cookie `name` (the session, at logout). */
+  forget(name: string): Promise<void> {
+    return removeCookie(this.#http.cookies!, this.base, name);
+  }
+
   async request<T>(
     spec: RequestSpec,
     read: (exchange: Exchange) => Promise<T>,
     options: CallOptions = {},
   ): Promise<T> {
     const url = this.urlFor(spec.path, spec.query);
-    const idempotent = spec.method === 'GET' || spec.method === 'HEAD';
-    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
-    const userSignal = options.signal;
-    for (let attempt = 0; ; attempt++) {
-      if (userSignal?.aborted) throw abortedError(spec.method, url, userSignal);
-      const controller = new AbortController();
-      // The timeout waits through the client's sleep (a timer by default), so a test can hold
-      // it and let it expire when it chooses; aborting `armed` disarms it.
-      let armed: AbortController | undefined;
-      const disarm = () => armed?.abort();
-      const arm = () => {
-        disarm();
-        const current = new AbortController();
-        armed = current;
-        this.options.sleep(timeoutMs, current.signal).then(
-          () => {
-            if (!current.signal.aborted) controller.abort(new TimeoutMarker());
-          },
-          () => {},
-        );
-      };
-      const signal =
-        userSignal === undefined
-          ? controller.signal
-          : AbortSignal.any([controller.signal, userSignal]);
-      let reading = false;
-      let retryAfterMs: number | undefined;
-      arm();
-      try {
-        const response = await this.options.fetch(url, {
-          method: spec.method,
-          headers: this.headersFor(spec),
-          body: spec.body === undefined ? undefined : await spec.body(),
-          signal,
-          redirect: 'follow',
-        });
-        this.jar.store(response.headers);
-        if (!response.ok) {
-          const error = await errorOf(response, spec.method, url);
-          if (idempotent && RETRY_STATUSES.has(response.status) && attempt < this.options.retries) {
-            retryAfterMs = retryAfter(response.headers);
-            throw new RetryableStatus(error);
+    const { method } = spec;
+    try {
+      return await this.#http.request(
+        url,
+        {
+          method,
+          headers: () => this.#headersFor(spec),
+          body: spec.body,
+          signal: options.signal,
+          timeoutMs: options.timeoutMs,
+          retry: method === 'GET' || method === 'HEAD',
+          retryRead: spec.stream !== true,
+        },
+        async (exchange) => {
+          const { response } = exchange;
+          if (!response.ok) throw await errorOf(response, method, url);
+          if (exchange.redirected && /\/accounts\/login\b/.test(exchange.url.pathname)) {
+            await response.body?.cancel();
+            throw new EngineUnauthorizedError({
+              status: 302,
+              method,
+              url,
+              serverMessage: `Redirected to the login page ${exchange.url.href}: log in first`,
+            });
           }
-          throw error;
-        }
-        if (response.redirected && /\/accounts\/login\b/.test(new URL(response.url).pathname)) {
-          await response.body?.cancel();
-          throw new EngineUnauthorizedError({
-            status: 302,
-            method: spec.method,
+          return read({
+            response,
+            method,
             url,
-            serverMessage: `Redirected to the login page ${response.url}: log in first`,
+            signal: exchange.signal,
+            touch: spec.stream === true ? exchange.touch : () => {},
+            info: (serverMessage) => ({ status: response.status, method, url, serverMessage }),
           });
-        }
-        reading = true;
-        const exchange: Exchange = {
-          response,
-          method: spec.method,
-          url,
-          signal,
-          touch: spec.stream === true ? arm : () => {},
-          info: (serverMessage) => ({
-            status: response.status,
-            method: spec.method,
-            url,
-            serverMessage,
-          }),
-        };
-        const result = await read(exchange);
-        disarm();
-        return result;
-      } catch (caught) {
-        disarm();
-        if (userSignal?.aborted) throw abortedError(spec.method, url, userSignal);
-        if (controller.signal.aborted && controller.signal.reason instanceof TimeoutMarker) {
-          throw new EngineTimeoutError({ method: spec.method, url }, timeoutMs);
-        }
-        if (caught instanceof BadShape) {
-          throw new EngineUpstreamError({
-            status: undefined,
-            method: spec.method,
-            url,
-            serverMessage: `Unexpected response: ${caught.message}`,
-          });
-        }
-        const network = isNetworkError(caught);
-        const retry =
-          caught instanceof RetryableStatus ||
-          (network && idempotent && attempt < this.options.retries && !(reading && spec.stream));
-        if (!retry) {
-          if (!network) throw caught;
-          throw new EngineConnectionError(
-            { method: spec.method, url, serverMessage: networkMessage(caught) },
-            caught,
-          );
-        }
-        await this.options.sleep(this.backoff(attempt, retryAfterMs), userSignal).catch(() => {
-          throw abortedError(spec.method, url, userSignal);
-        });
-      }
+        },
+      );
+    } catch (error) {
+      throw engineFailure(error, method, url, options.signal);
     }
   }
 
-  /** Full jitter around an exponential cap: from half the cap to the cap. */
-  private backoff(attempt: number, retryAfterMs: number | undefined): number {
-    const cap = Math.min(
-      this.options.retryMaxDelayMs,
-      this.options.retryBaseDelayMs * 2 ** Math.min(attempt, 30),
-    );
-    const jittered = cap / 2 + Math.random() * (cap / 2);
-    if (retryAfterMs === undefined) return jittered;
-    return Math.min(Math.max(jittered, retryAfterMs), Math.max(this.options.retryMaxDelayMs, 1));
-  }
-
-  private headersFor(spec: RequestSpec): Record<string, string> {
-    const headers: Record<string, string> = {
-      'user-agent': 'geoworks-calc-engine-client',
-      accept: 'application/json, */*;q=0.5',
-      ...this.options.headers,
-      ...spec.headers,
-    };
-    const cookie = this.jar.header();
-    if (cookie !== undefined) headers.cookie = cookie;
+  async #headersFor(spec: RequestSpec): Promise<Record<string, string>> {
+    const headers: Record<string, string> = { ...spec.headers };
     if (spec.method === 'POST') {
       // Django checks the CSRF token of unsafe methods (and, over HTTPS, the Referer).
-      const csrf = this.jar.get('csrftoken');
+      const csrf = await cookieValue(this.#http.cookies!, this.base, 'csrftoken');
       if (csrf !== undefined) headers['x-csrftoken'] = csrf;
       headers.referer = this.base.toString();
     }
@@ -233,19 +173,41 @@ export class Transport {
   }
 }
 
-class RetryableStatus extends Error {
-  constructor(readonly error: Error) {
-    super(error.message);
+/** The engine error for a failed exchange (the reader's own errors pass as they are). */
+function engineFailure(
+  error: unknown,
+  method: Method,
+  url: string,
+  signal: AbortSignal | undefined,
+): unknown {
+  if (error instanceof AbortedError && signal?.aborted === true) {
+    return new AbortedError(`${method} ${url} was aborted`, {
+      code: 'ENGINE_REQUEST_ABORTED',
+      cause: signal.reason,
+    });
   }
+  if (error instanceof HttpTimeoutError) {
+    return new EngineTimeoutError({ method, url }, error.timeoutMs);
+  }
+  if (error instanceof NetworkError) {
+    return new EngineConnectionError({ method, url, serverMessage: error.reason }, error.cause);
+  }
+  if (error instanceof BadShape || error instanceof RedirectError) {
+    return new EngineUpstreamError({
+      status: undefined,
+      method,
+      url,
+      serverMessage:
+        error instanceof BadShape ? `Unexpected response: ${error.message}` : error.message,
+    });
+  }
+  return error;
 }
 
 async function errorOf(response: Response, method: Method, url: string): Promise<Error> {
-  let body = '';
-  try {
-    body = await readLimitedText(response, MAX_ERROR_BODY);
-  } catch {
-    body = '';
-  }
+  const body = await readText(response, { maxBytes: MAX_ERROR_BODY, truncate: true }).catch(
+    () => '',
+  );
   const contentType = response.headers.get('content-type');
   const info = {
     status: response.status,
@@ -270,92 +232,4 @@ async function errorOf(response: Response, method: Method, url: string): Promise
     }
   }
   return errorForStatus(info);
-}
-
-async function readLimitedText(response: Response, limit: number): Promise<string> {
-  if (response.body === null) return '';
-  const decoder = new TextDecoder();
-  let text = '';
-  const reader = response.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-      if (text.length >= limit) {
-        await reader.cancel();
-        break;
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return text + decoder.decode();
-}
-
-function retryAfter(headers: Headers): number | undefined {
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const time = Date.parse(value);
-  return Number.isFinite(time) ? Math.max(0, time - Date.now()) : undefined;
-}
-
-function abortedError(method: string, url: string, signal: AbortSignal | undefined): AbortedError {
-  return new AbortedError(`${method} ${url} was aborted`, {
-    code: 'ENGINE_REQUEST_ABORTED',
-    cause: signal?.reason,
-  });
-}
-
-/** Errors that mean "no (complete) response": worth a retry for idempotent calls. */
-export function isNetworkError(error: unknown): boolean {
-  if (isGeoworksError(error)) return false;
-  if (error instanceof TypeError) return true; // undici: "fetch failed", "terminated"
-  const seen = new Set<unknown>();
-  for (let current: unknown = error; isErrorLike(current) && !seen.has(current);) {
-    seen.add(current);
-    const code = current.code;
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('UND_ERR_'))) {
-      return true;
-    }
-    if (current.name === 'SocketError') return true;
-    current = current.cause;
-  }
-  return false;
-}
-
-function isErrorLike(value: unknown): value is { code?: unknown; name?: unknown; cause?: unknown } {
-  return typeof value === 'object' && value !== null;
-}
-
-function networkMessage(error: unknown): string {
-  const parts: string[] = [];
-  const seen = new Set<unknown>();
-  for (let current: unknown = error; current instanceof Error && !seen.has(current);) {
-    seen.add(current);
-    const code = (current as { code?: unknown }).code;
-    parts.push(typeof code === 'string' ? `${current.message} (${code})` : current.message);
-    current = current.cause;
-  }
-  return parts.length > 0 ? parts.join(': ') : String(error);
-}
-
-/** Waits `ms`, or rejects as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

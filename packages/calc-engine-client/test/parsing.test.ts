@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { CookieJar } from '../src/cookies.js';
 import { adler32, filenameFromDisposition, parseEngineTime, sameFsChecksum } from '../src/index.js';
 import { serverMessageOf, toCalculation } from '../src/normalize.js';
 
@@ -70,32 +69,6 @@ describe('serverMessageOf', () => {
       'Not Found Nope & nope.',
     );
     expect(serverMessageOf('', 'text/plain')).toBe('(empty body)');
-  });
-});
-
-describe('CookieJar', () => {
-  it('keeps, replaces and expires cookies as Set-Cookie says', () => {
-    const jar = new CookieJar();
-    const headers = new Headers();
-    headers.append('set-cookie', 'sessionid=abc; expires=Thu, 01 Jan 2099 00:00:00 GMT; Path=/');
-    headers.append('set-cookie', 'csrftoken=xyz; Max-Age=31449600; Path=/; SameSite=Lax');
-    jar.store(headers);
-    expect(jar.header()).toBe('sessionid=abc; csrftoken=xyz');
-    jar.storeLine('sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/');
-    expect(jar.get('sessionid')).toBeUndefined();
-    expect(jar.header()).toBe('csrftoken=xyz');
-    jar.storeLine('short=1; Max-Age=10', 1000);
-    expect(jar.get('short', 5000)).toBe('1');
-    expect(jar.get('short', 12_000)).toBeUndefined();
-  });
-
-  it('splits a joined Set-Cookie header of a fetch without getSetCookie', () => {
-    const jar = new CookieJar();
-    const joined = {
-      get: () => 'a=1; expires=Thu, 01 Jan 2099 00:00:00 GMT; Path=/, b=2; Path=/',
-    } as unknown as Headers;
-    jar.store(joined);
-    expect(jar.header()).toBe('a=1; b=2');
   });
 });
 

@@ -1,7 +1,8 @@
 import { AbortedError } from '@geoworks/errors';
 import { JsonArraySplitter, JsonSplitError } from '@geoworks/json-split';
-import { CkanError, DownloadTooLargeError } from './errors.js';
-import { backOff, readText, requestSameHost, type AllowedHosts } from './http.js';
+import { readText } from '@geoworks/http-client';
+import { CkanError } from './errors.js';
+import { backOff, requestSameHost, type AllowedHosts } from './http.js';
 import { ReadAhead } from './read-ahead.js';
 
 /** A datastore column, as `datastore_search` lists it in `result.fields`. */
@@ -237,34 +238,26 @@ class SearchCall {
     const controller = new AbortController();
     const combined =
       signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
-    const headersTimeout = new AbortController();
-    const timer = setTimeout(() => headersTimeout.abort(), this.settings.timeoutMs);
     let readAhead: ReadAhead | undefined;
-    const response = requestSameHost(
-      this.url,
-      {
-        method: 'POST',
-        headers: this.headers,
-        body: json,
-        timeoutMs: this.settings.timeoutMs,
-        allowedHosts: this.settings.allowedHosts,
-        allowPrivateAddresses: this.settings.allowPrivateAddresses,
-        signal: combined,
-      },
-      headersTimeout.signal,
-    )
-      .then((answer) => {
-        if (answer.ok && answer.body !== null) {
-          readAhead = new ReadAhead((answer.body as ReadableStream<Uint8Array>).getReader(), {
-            budgetBytes: this.settings.readAheadBytes,
-            timeoutMs: this.settings.timeoutMs,
-            host: this.url.host,
-            signal,
-          });
-        }
-        return { response: answer, body: readAhead };
-      })
-      .finally(() => clearTimeout(timer));
+    const response = requestSameHost(this.url, {
+      method: 'POST',
+      headers: this.headers,
+      body: json,
+      timeoutMs: this.settings.timeoutMs,
+      allowedHosts: this.settings.allowedHosts,
+      allowPrivateAddresses: this.settings.allowPrivateAddresses,
+      signal: combined,
+    }).then((answer) => {
+      if (answer.ok && answer.body !== null) {
+        readAhead = new ReadAhead((answer.body as ReadableStream<Uint8Array>).getReader(), {
+          budgetBytes: this.settings.readAheadBytes,
+          timeoutMs: this.settings.timeoutMs,
+          host: this.url.host,
+          signal,
+        });
+      }
+      return { response: answer, body: readAhead };
+    });
     // A request sent ahead and then not wanted must not become an unhandled rejection.
     response.catch(() => undefined);
     return {
@@ -349,18 +342,11 @@ class SearchCall {
     const host = this.url.host;
     const transient = response.status >= 500 || response.status === 429;
     if (!response.ok) {
-      // Error answers are small; read them whole (with a limit) for the message.
-      const stall = AbortSignal.timeout(this.settings.timeoutMs);
-      let text = '';
-      try {
-        text = await readText(response, this.settings.maxMetadataBytes, 'A CKAN error answer', {
-          signal: stall,
-          ms: this.settings.timeoutMs,
-          host,
-        });
-      } catch (error) {
-        if (!(error instanceof CkanError) && !(error instanceof DownloadTooLargeError)) throw error;
-      }
+      // Error answers are small; read them whole (with a limit) for the message, which does
+      // without them when they cannot be read.
+      const text = await readText(response, { maxBytes: this.settings.maxMetadataBytes }).catch(
+        () => '',
+      );
       throw ckanFailure(response.status, parseJson(text), text, transient);
     }
     if (body === undefined)

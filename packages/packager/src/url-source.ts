@@ -48,27 +48,16 @@ export async function openUrlDownload(
 
   const response = await withRetries(
     async () => {
-      // This timer covers the wait for the headers only; the stall timer below takes over
+      // The timeout covers the wait for the headers only; the stall timer below takes over
       // for the body, which may rightly take hours.
-      const headersTimeout = new AbortController();
-      const timer = setTimeout(() => headersTimeout.abort(), timeoutMs);
-      let answer: Response;
-      try {
-        answer = await requestSameHost(
-          url,
-          {
-            method: 'GET',
-            headers,
-            timeoutMs,
-            allowedHosts: options.allowedHosts,
-            allowPrivateAddresses: options.allowPrivateAddresses ?? false,
-            signal,
-          },
-          headersTimeout.signal,
-        );
-      } finally {
-        clearTimeout(timer);
-      }
+      const answer = await requestSameHost(url, {
+        method: 'GET',
+        headers,
+        timeoutMs,
+        allowedHosts: options.allowedHosts,
+        allowPrivateAddresses: options.allowPrivateAddresses ?? false,
+        signal,
+      });
       if (!answer.ok) {
         await answer.body?.cancel().catch(() => undefined);
         throw new CkanError(`${url.host} answered HTTP ${answer.status} for ${url.pathname}`, {

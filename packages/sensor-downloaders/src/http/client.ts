@@ -1,19 +1,23 @@
-// One HTTP client for every provider: retries with exponential backoff and full jitter on network
-// errors, 429 (honouring Retry-After) and 5xx; redirects followed by hand so Authorization only
-// reaches hosts the provider allows; an optional cookie jar (NASA's Earthdata Login flow);
-// credentials renewed once on a 401.
-import { CookieJar } from 'tough-cookie';
+// The providers' HTTP client: @geoworks/http-client's rules (retries with backoff on network
+// errors, 429 honouring Retry-After and 5xx; redirects followed by hand so Authorization only
+// reaches hosts the provider allows; a cookie jar for NASA's Earthdata Login flow), the
+// providers' errors, and credentials renewed once on a 401.
 import { isGeoworksError } from '@geoworks/errors';
+import {
+  HttpClient as Http,
+  HttpTimeoutError,
+  NetworkError,
+  RedirectError,
+  sleep as timer,
+  type Exchange,
+  type RedirectPolicy,
+  type RequestOptions as Options,
+  type RetryPolicy,
+  type Sleep,
+} from '@geoworks/http-client';
 import { AuthenticationError, DownloadCancelled, ProviderError, redactUrl } from '../errors.js';
 
-export interface RetryPolicy {
-  /** Retries after the first attempt (default 5). */
-  retries: number;
-  /** First backoff ceiling (default 500 ms); it doubles per retry up to `maxDelayMs`. */
-  baseDelayMs: number;
-  /** Backoff ceiling, also the longest Retry-After honoured (default 60 s). */
-  maxDelayMs: number;
-}
+export type { RetryPolicy };
 
 /** Supplies credentials: headers for the next request, renewed when `invalidate` was called. */
 export interface AuthProvider {
@@ -25,6 +29,7 @@ export interface AuthProvider {
 export interface HttpClientOptions {
   /** Provider name for messages. */
   provider: string;
+  /** Retries (default 5), first backoff ceiling (500 ms) and longest wait (60 s). */
   retry?: Partial<RetryPolicy>;
   /** Longest wait for response headers (default 60 s). */
   timeoutMs?: number;
@@ -43,168 +48,77 @@ export interface HttpClientOptions {
    * DownloadCancelled when the signal fires). Tests pass their own to see the delays asked
    * for without letting time pass.
    */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: Sleep;
 }
 
-export interface RequestOptions {
-  method?: string;
+export interface RequestOptions extends Pick<Options, 'method' | 'json' | 'form' | 'signal'> {
   headers?: Record<string, string>;
-  /** A JSON body (sets Content-Type). */
-  json?: unknown;
-  /** A form body (application/x-www-form-urlencoded). */
-  form?: Record<string, string>;
   body?: string | Buffer;
-  signal?: AbortSignal;
   /** Send the client's credentials (default true). */
   auth?: boolean;
   /** Retry on network errors, 429 and 5xx (default true). */
   retry?: boolean;
-  /**
-   * Extra headers for a redirect hop (e.g. HTTP Basic only towards the login host), or
-   * undefined for none.
-   */
-  redirectHeaders?(to: URL): Record<string, string> | undefined;
+  /** Extra headers for one redirect hop (HTTP Basic only towards the login host, say). */
+  redirectHeaders?: RedirectPolicy['headers'];
 }
-
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
 /** Resolves after `ms`, or rejects with DownloadCancelled when `signal` fires first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new DownloadCancelled(undefined, { cause: signal.reason }));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new DownloadCancelled(undefined, { cause: signal?.reason }));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+export const sleep: Sleep = (ms, signal) =>
+  timer(ms, signal).catch((reason: unknown) => {
+    throw new DownloadCancelled(undefined, { cause: reason });
   });
-}
 
-/** Seconds or an HTTP date, as milliseconds from now; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(header.trim())) return Number(header) * 1000;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/** Full-jitter exponential backoff: uniform in [0, min(max, base * 2^attempt)]. */
-export function backoffMs(attempt: number, policy: RetryPolicy): number {
-  return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-}
-
-/** Whether an error thrown by fetch is the network's fault (worth a retry). */
-export function isNetworkError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'AbortError' || error instanceof DownloadCancelled) return false;
-  const code =
-    (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
-  return (
-    error.name === 'TypeError' ||
-    [
-      'ECONNRESET',
-      'ECONNREFUSED',
-      'EPIPE',
-      'ETIMEDOUT',
-      'UND_ERR_SOCKET',
-      'UND_ERR_CONNECT_TIMEOUT',
-      'UND_ERR_HEADERS_TIMEOUT',
-      'UND_ERR_BODY_TIMEOUT',
-      'EAI_AGAIN',
-    ].includes(code ?? '')
-  );
-}
+const RENEW = Symbol('renew the credentials');
 
 export class HttpClient {
   readonly provider: string;
   readonly retry: RetryPolicy;
   /** Waits out backoffs (the `sleep` option, else a timer); downloads wait through it too. */
-  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly sleep: Sleep;
   readonly #options: HttpClientOptions;
-  readonly #jar: CookieJar | undefined;
+  readonly #http: Http;
 
   constructor(options: HttpClientOptions) {
     this.provider = options.provider;
     this.sleep = options.sleep ?? sleep;
     this.#options = options;
     this.retry = { retries: 5, baseDelayMs: 500, maxDelayMs: 60_000, ...options.retry };
-    this.#jar = options.cookies === true ? new CookieJar() : undefined;
+    this.#http = new Http({
+      retry: this.retry,
+      timeoutMs: options.timeoutMs ?? 60_000,
+      cookies: options.cookies === true,
+      maxRedirects: options.maxRedirects ?? 10,
+      headers: { 'user-agent': options.userAgent ?? 'geoworks-sensor-downloaders/0.1' },
+      sleep: this.sleep,
+    });
   }
 
   /**
    * The final response (redirects followed) of a request, retried as the policy says. Statuses
    * other than the retryable ones are returned as they are: callers check them. A 401 with
-   * credentials renews them once.
+   * credentials renews them once. The timeout ends with the headers: the body is the caller's.
    */
-  async fetch(url: string, options: RequestOptions = {}): Promise<Response> {
-    let renewed = false;
-    for (let attempt = 0; ; attempt++) {
-      if (options.signal?.aborted)
-        throw new DownloadCancelled(undefined, { cause: options.signal.reason });
-      let response: Response;
-      try {
-        response = await this.#followRedirects(url, options);
-      } catch (error) {
-        if (options.retry !== false && isNetworkError(error) && attempt < this.retry.retries) {
-          await this.sleep(backoffMs(attempt, this.retry), options.signal);
-          continue;
-        }
-        if (options.signal?.aborted)
-          throw new DownloadCancelled(undefined, { cause: options.signal.reason });
-        // Our own typed errors (a refused token renewal) pass through as they are.
-        if (isGeoworksError(error)) throw error;
-        throw new ProviderError(
-          this.provider,
-          `request to ${redactUrl(url)} failed: ${(error as Error).message}`,
-          { cause: error, url: redactUrl(url) },
-        );
-      }
-      if (
-        response.status === 401 &&
-        options.auth !== false &&
-        this.#options.auth !== undefined &&
-        !renewed
-      ) {
-        renewed = true;
-        await response.body?.cancel();
-        this.#options.auth.invalidate();
-        attempt--;
-        continue;
-      }
-      if (
-        options.retry !== false &&
-        RETRYABLE_STATUS.has(response.status) &&
-        attempt < this.retry.retries
-      ) {
-        const wait = retryAfterMs(response.headers.get('retry-after'));
-        await response.body?.cancel();
-        await this.sleep(
-          wait === undefined
-            ? backoffMs(attempt, this.retry)
-            : Math.min(wait, this.retry.maxDelayMs),
-          options.signal,
-        );
-        continue;
-      }
-      return response;
-    }
+  fetch(url: string, options: RequestOptions = {}): Promise<Response> {
+    return this.#exchange(url, options, async ({ response }) => response);
+  }
+
+  /** As `fetch`, with the whole body as text, read within the timeout (and retried with it). */
+  fetchText(
+    url: string,
+    options: RequestOptions = {},
+  ): Promise<{ response: Response; text: string }> {
+    return this.#exchange(url, options, async ({ response }) => ({
+      response,
+      text: await response.text(),
+    }));
   }
 
   /** A JSON response; any status outside 2xx is a ProviderError (401/403: AuthenticationError). */
   async json<T>(url: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.fetch(url, {
+    const { response, text } = await this.fetchText(url, {
       ...options,
       headers: { accept: 'application/json', ...options.headers },
     });
-    const text = await response.text();
     if (!response.ok) throw this.statusError(response, text, url);
     try {
       return JSON.parse(text) as T;
@@ -240,76 +154,64 @@ export class HttpClient {
     );
   }
 
-  async #followRedirects(url: string, options: RequestOptions): Promise<Response> {
-    // Lower-case names, so dropping Authorization on a redirect cannot miss a spelling.
-    const headers: Record<string, string> = lowerCaseKeys({
-      'user-agent': this.#options.userAgent ?? 'geoworks-sensor-downloaders/0.1',
-      ...options.headers,
-      ...(options.auth !== false && this.#options.auth !== undefined
-        ? await this.#options.auth.headers(options.signal)
-        : {}),
-    });
-    // Headers a redirect hook added for one hop only (HTTP Basic towards a login host).
-    let hopHeaders: Record<string, string> = {};
-    let body: string | Buffer | undefined = options.body;
-    if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
-      headers['content-type'] = 'application/json';
-    } else if (options.form !== undefined) {
-      body = new URLSearchParams(options.form).toString();
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-    }
-    let method = options.method ?? (body === undefined ? 'GET' : 'POST');
-    let current = new URL(url);
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? 60_000);
-    const signal =
-      options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
-    for (let hop = 0; ; hop++) {
-      if (this.#jar !== undefined) {
-        const cookie = await this.#jar.getCookieString(current.href);
-        if (cookie !== '') headers.cookie = cookie;
-        else delete headers.cookie;
+  async #exchange<T>(
+    url: string,
+    options: RequestOptions,
+    read: (exchange: Exchange) => Promise<T>,
+  ): Promise<T> {
+    const auth = options.auth === false ? undefined : this.#options.auth;
+    for (let renewed = false; ; renewed = true) {
+      let result: T | typeof RENEW;
+      try {
+        result = await this.#http.request(
+          url,
+          {
+            method: options.method,
+            // Made for each attempt, so a token renewed meanwhile is the one sent.
+            headers: async (signal) => ({ ...options.headers, ...(await auth?.headers(signal)) }),
+            body: options.body,
+            json: options.json,
+            form: options.form,
+            signal: options.signal,
+            retry: options.retry !== false,
+            redirect: {
+              keepCredentials: this.#options.keepAuthorization,
+              headers: options.redirectHeaders,
+            },
+          },
+          async (exchange) => {
+            if (exchange.response.status === 401 && auth !== undefined && !renewed) {
+              await exchange.response.body?.cancel();
+              return RENEW;
+            }
+            return read(exchange);
+          },
+        );
+      } catch (error) {
+        throw this.#failure(error, url, options.signal);
       }
-      const response = await fetch(current, {
-        method,
-        headers: { ...headers, ...hopHeaders },
-        body,
-        redirect: 'manual',
-        signal,
-      });
-      if (this.#jar !== undefined) {
-        for (const setCookie of response.headers.getSetCookie()) {
-          await this.#jar.setCookie(setCookie, current.href, { ignoreError: true });
-        }
-      }
-      const location = response.headers.get('location');
-      if (!REDIRECT_STATUS.has(response.status) || location === null) return response;
-      await response.body?.cancel();
-      if (hop >= (this.#options.maxRedirects ?? 10)) {
-        throw new ProviderError(this.provider, `too many redirects from ${redactUrl(url)}`, {
-          url: redactUrl(url),
-        });
-      }
-      const next = new URL(location, current);
-      const keep =
-        this.#options.keepAuthorization ?? ((from: URL, to: URL) => from.origin === to.origin);
-      if (!keep(current, next)) delete headers.authorization;
-      hopHeaders = lowerCaseKeys(options.redirectHeaders?.(next) ?? {});
-      if (
-        response.status === 303 ||
-        ((response.status === 301 || response.status === 302) && method === 'POST')
-      ) {
-        method = 'GET';
-        body = undefined;
-        delete headers['content-type'];
-      }
-      current = next;
+      if (result !== RENEW) return result;
+      auth!.invalidate();
     }
   }
-}
 
-function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
-  );
+  /** The provider's error for a request that got no usable answer. */
+  #failure(error: unknown, url: string, signal: AbortSignal | undefined): unknown {
+    if (signal?.aborted) return new DownloadCancelled(undefined, { cause: signal.reason });
+    const failed = (reason: string, cause?: unknown) =>
+      new ProviderError(this.provider, `request to ${redactUrl(url)} failed: ${reason}`, {
+        cause,
+        url: redactUrl(url),
+      });
+    if (error instanceof NetworkError) return failed((error.cause as Error).message, error.cause);
+    if (error instanceof HttpTimeoutError) return failed(`no answer within ${error.timeoutMs} ms`);
+    if (error instanceof RedirectError && error.reason === 'too-many') {
+      return new ProviderError(this.provider, `too many redirects from ${redactUrl(url)}`, {
+        url: redactUrl(url),
+      });
+    }
+    // Our own typed errors (a refused token renewal) pass through as they are.
+    if (isGeoworksError(error) && !(error instanceof RedirectError)) return error;
+    return failed((error as Error).message, error);
+  }
 }

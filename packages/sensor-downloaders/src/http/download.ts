@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { backoffDelay, classifyNetworkError } from '@geoworks/http-client';
 import {
   DownloadCancelled,
   IntegrityError,
@@ -11,7 +12,7 @@ import {
   redactUrl,
   StalledTransferError,
 } from '../errors.js';
-import { backoffMs, isNetworkError, type HttpClient } from './client.js';
+import type { HttpClient } from './client.js';
 import { BackgroundHash } from './hash-pool.js';
 
 /** One file of a scene, as a provider describes it. */
@@ -225,12 +226,12 @@ export async function fetchFile(
       const stalled = stall.signal.aborted;
       const retryable =
         stalled ||
-        isNetworkError(error) ||
+        classifyNetworkError(error) !== undefined ||
         (error as { name?: string }).name === 'AbortError' ||
         isBodyError(error);
       lastError = stalled ? new StalledTransferError(file.url, stallMs) : error;
       if (!retryable || attempt === attempts - 1) throw lastError;
-      await client.sleep(backoffMs(attempt, client.retry), options.signal);
+      await client.sleep(backoffDelay(attempt, client.retry), options.signal);
     }
   }
   throw (

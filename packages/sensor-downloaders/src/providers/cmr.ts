@@ -404,7 +404,7 @@ export class Cmr extends SensorApi {
     signal: AbortSignal | undefined,
   ): Promise<{ entries: CmrEntry[]; hits: number | undefined; searchAfter: string | undefined }> {
     const url = `${this.searchUrl}/granules.json?${queryString}`;
-    const response = await this.#search.fetch(url, {
+    const { response, text } = await this.#search.fetchText(url, {
       headers: {
         accept: 'application/json',
         'client-id': CLIENT_ID,
@@ -412,7 +412,6 @@ export class Cmr extends SensorApi {
       },
       ...(signal === undefined ? {} : { signal }),
     });
-    const text = await response.text();
     if (!response.ok) {
       let errors: string | undefined;
       try {

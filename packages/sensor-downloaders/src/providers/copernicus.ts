@@ -199,11 +199,10 @@ class KeycloakSession implements AuthProvider {
 
   /** Access token of a grant; undefined when a refresh grant is refused as invalid_grant. */
   async #grant(form: Record<string, string>): Promise<string | undefined> {
-    const response = await this.#http().fetch(this.#tokenUrl, {
+    const { response, text } = await this.#http().fetchText(this.#tokenUrl, {
       form: { ...form, client_id: 'cdse-public' },
       auth: false,
     });
-    const text = await response.text();
     let body: Partial<TokenResponse> & { error?: string; error_description?: string } = {};
     try {
       body = JSON.parse(text) as typeof body;
@@ -494,12 +493,11 @@ export class Copernicus extends SensorApi {
 
   /** A catalogue GET (anonymous: the catalogue is public), errors carrying CDSE's `detail`. */
   async #catalogue<T>(url: string, signal?: AbortSignal): Promise<T> {
-    const response = await this.#client.fetch(url, {
+    const { response, text } = await this.#client.fetchText(url, {
       auth: false,
       headers: { accept: 'application/json' },
       ...(signal === undefined ? {} : { signal }),
     });
-    const text = await response.text();
     if (!response.ok) {
       let detail = text.replace(/\s+/g, ' ').slice(0, 300);
       try {

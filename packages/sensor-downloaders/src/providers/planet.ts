@@ -115,12 +115,11 @@ class PlanetTransport {
 
   /** A JSON answer; 401 is an AuthenticationError naming the key, other failures ProviderError. */
   async json<T>(url: string, options: { json?: unknown; signal?: AbortSignal } = {}): Promise<T> {
-    const response = await this.client.fetch(url, {
+    const { response, text } = await this.client.fetchText(url, {
       ...(options.json === undefined ? {} : { method: 'POST', json: options.json }),
       headers: { accept: 'application/json', ...this.headersFor(url) },
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    const text = await response.text();
     if (response.status === 401) throw this.refused(url);
     if (!response.ok) throw this.client.statusError(response, text, url);
     try {
@@ -448,12 +447,11 @@ export class PlanetDownloader extends Downloader {
         `Planet gives no activation link for asset ${this.assetType}`,
       );
     }
-    const response = await this.#transport.client.fetch(url, {
+    const { response, text } = await this.#transport.client.fetchText(url, {
       method: 'GET',
       headers: this.#transport.headersFor(url),
       ...(signal === undefined ? {} : { signal }),
     });
-    const text = await response.text();
     // 202: activation started; 204 (or 200): already under way or done.
     if (response.ok) return;
     if (response.status === 401) throw this.#transport.refused(url);

@@ -14,6 +14,7 @@
 // - Download URLs (dds host) are pre-signed staging links: they need NO auth header, and none is
 //   sent to them.
 import type { Geometry } from 'geojson';
+import { backoffDelay } from '@geoworks/http-client';
 import type { DownloaderOptions, DownloadOptions, DownloadResult } from '../download.js';
 import { Downloader } from '../download.js';
 import {
@@ -25,7 +26,7 @@ import {
   SearchParameterError,
   redactUrl,
 } from '../errors.js';
-import { HttpClient, sleep, type RetryPolicy } from '../http/client.js';
+import { HttpClient, type RetryPolicy } from '../http/client.js';
 import type { RemoteFile } from '../http/download.js';
 import { Scene, type PageFetcher } from '../search.js';
 import { SensorApi, type NormalizedQuery } from '../sensor-api.js';
@@ -358,7 +359,7 @@ export abstract class Usgs extends SensorApi {
         return envelope.data;
       }
       if (isRateLimitCode(code) && attempt < this.#client.retry.retries) {
-        await sleep(this.#rateLimitWait(attempt));
+        await this.#client.sleep(backoffDelay(attempt, this.#client.retry));
         continue;
       }
       if (isAuthCode(code)) {
@@ -391,7 +392,7 @@ export abstract class Usgs extends SensorApi {
         continue;
       }
       if (isRateLimitCode(code) && rateLimited < this.#client.retry.retries) {
-        await sleep(this.#rateLimitWait(rateLimited++), signal);
+        await this.#client.sleep(backoffDelay(rateLimited++, this.#client.retry), signal);
         continue;
       }
       if (isAuthCode(code)) {
@@ -404,13 +405,6 @@ export abstract class Usgs extends SensorApi {
     }
   }
 
-  /** Exponential backoff with half jitter: a rate limit deserves a real pause, not zero. */
-  #rateLimitWait(attempt: number): number {
-    const { baseDelayMs, maxDelayMs } = this.#client.retry;
-    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-    return ceiling / 2 + (Math.random() * ceiling) / 2;
-  }
-
   /** POSTs a JSON body and reads the envelope (HTTP errors without one are thrown). */
   async #post<T>(
     endpoint: string,
@@ -419,7 +413,7 @@ export abstract class Usgs extends SensorApi {
     signal?: AbortSignal,
   ): Promise<Envelope<T>> {
     const url = `${this.#apiUrl}${endpoint}`;
-    const response = await this.#client.fetch(url, {
+    const { response, text } = await this.#client.fetchText(url, {
       method: 'POST',
       headers: {
         accept: 'application/json',
@@ -429,7 +423,6 @@ export abstract class Usgs extends SensorApi {
       ...(body === undefined ? {} : { json: body }),
       ...(signal === undefined ? {} : { signal }),
     });
-    const text = await response.text();
     let envelope: Envelope<T> | undefined;
     try {
       const parsed = JSON.parse(text) as unknown;
