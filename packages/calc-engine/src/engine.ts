@@ -1,108 +1,27 @@
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidInputError, isGeoworksError, NotFoundError } from '@geoworks/errors';
 import {
   JobNotFoundError,
   openServiceQueue,
   type LogLevel,
-  type QueueLogger,
-  type RedisBackendOptions,
   type ServiceQueue,
   type SettledJob,
 } from '@geoworks/job-queue';
 import { npyFromJson, writeNpz, type NpyArray } from '@geoworks/npz';
-import { extractArchive, type ArchiveLimits } from './archive.js';
+import { extractArchive } from './archive.js';
+import type { Actor, CalcEngineOptions, LogRow, SubmitRequest } from './engine-types.js';
+import { JobSubmitError } from './engine-types.js';
 import { CalculationPermissionError, JobConfigError, UnknownCalculationError } from './errors.js';
 import { exportDownload, type ExportDownload } from './exports.js';
 import type { CalculationPayload } from './handlers.js';
 import { calcJobs, type CalcJobs } from './jobs.js';
-import { parseJobIni } from './ini.js';
 import type { CalculationMode, ExportType, ParameterValue } from './modes/types.js';
-import { iniDefaults, resolveParameters, type JobLimits } from './params.js';
-import { publicText, shortName, systemErrorText } from './public-text.js';
+import { iniDefaults, type JobLimits } from './params.js';
+import { publicText, systemErrorText } from './public-text.js';
+import { placeInputs, readJob } from './submission.js';
 import { CalcStore, type CalcJob, type CalcOutput, type CalcStatus } from './store.js';
-
-/** Who asks: access rules of OpenQuake's LOCKDOWN mode. */
-export interface Actor {
-  name: string;
-  superuser: boolean;
-  /** The users whose jobs this actor may see (its groups' members); undefined: everybody's. */
-  visibleOwners?: readonly string[];
-}
-
-export interface CalcEngineOptions {
-  /** calc.sqlite, jobs.sqlite and the calc_<id> job folders live here. */
-  dataDir: string;
-  modes: readonly CalculationMode[];
-  /** Calculations at once; default 1. */
-  concurrency?: number;
-  /** Worker processes one job may start (its `cpus`); default 4. */
-  maxWorkersPerJob?: number;
-  /**
-   * Worker processes of all running jobs together; default 8. Each job may use at most
-   * `maxWorkers / concurrency` of them (rounded down), so full concurrency stays under it.
-   */
-  maxWorkers?: number;
-  /** Time limit of one calculation; default 24 h. */
-  timeoutMs?: number;
-  archiveLimits?: ArchiveLimits;
-  redis?: Omit<RedisBackendOptions, 'kind' | 'retentionSeconds'>;
-  /**
-   * Ended jobs leave the queue, with their logs, after this; default Infinity: as in
-   * OpenQuake, a job's log stays as long as the job.
-   */
-  retentionSeconds?: number;
-  logger?: QueueLogger;
-  abortGraceMs?: number;
-  /** Log rows kept per job; later ones are dropped (with a note). Default 2,000,000. */
-  maxLogLines?: number;
-  /**
-   * How often running jobs are checked against the queue (on Redis, a restart without its
-   * data forgets them); a forgotten job fails at the next check. Default 15 s.
-   */
-  lostJobCheckMs?: number;
-}
-
-/** An uploaded file, already on disk. */
-export interface SubmittedFile {
-  name: string;
-  path: string;
-}
-
-export interface SubmitRequest {
-  owner: string;
-  /** Either the files themselves (job.ini and inputs)... */
-  files?: SubmittedFile[];
-  /** ...or a job.zip. */
-  archive?: string;
-  /** Which ini to run; default the first `*.ini`. */
-  jobIni?: string;
-  /** The parent job (`hazard_job_id`), which `actor` must be allowed to see. */
-  parentId?: number | null;
-  /** Who submits (lockdown); undefined: no access rules. */
-  actor?: Actor;
-}
-
-/** A run that failed before it could start: its job exists, failed, with this traceback. */
-export class JobSubmitError extends Error {
-  readonly jobId: number;
-  readonly traceback: string[];
-  constructor(jobId: number, message: string, traceback: string[]) {
-    super(message);
-    this.name = 'JobSubmitError';
-    this.jobId = jobId;
-    this.traceback = traceback;
-  }
-}
-
-export interface LogRow {
-  time: Date;
-  level: string;
-  process: string;
-  message: string;
-}
 
 const LEVELS: Record<LogLevel, string> = {
   debug: 'DEBUG',
@@ -188,8 +107,13 @@ export class CalcEngine {
     const job = this.#store.createJob(request.owner, (id) => join(this.#dataDir, `calc_${id}`));
     try {
       await mkdir(job.dir, { recursive: true });
-      await this.#placeInputs(request, job.dir);
-      const { mode, description, params } = await this.#readJob(job.dir, request.jobIni);
+      await placeInputs(request, job.dir, this.#options.archiveLimits);
+      const { mode, description, params } = await readJob(
+        job.dir,
+        request.jobIni,
+        this.#modes,
+        this.#limits,
+      );
       const parent = this.#checkParent(mode, parentId, request.actor);
       this.#store.configure(job.id, { description, calculationMode: mode.name, params });
       if (parent !== null) this.#store.setParent(job.id, parent.id);
@@ -282,7 +206,7 @@ export class CalcEngine {
     const dir = await mkdtemp(join(tmpdir(), 'calc-validate-'));
     try {
       await extractArchive(archive, dir, this.#options.archiveLimits);
-      await this.#readJob(dir, jobIni);
+      await readJob(dir, jobIni, this.#modes, this.#limits);
       return { valid: true, error_msg: null, error_line: null };
     } catch (error) {
       if (error instanceof JobConfigError)
@@ -291,64 +215,6 @@ export class CalcEngine {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  }
-
-  async #placeInputs(request: SubmitRequest, dir: string): Promise<void> {
-    if (request.archive !== undefined) {
-      await extractArchive(request.archive, dir, this.#options.archiveLimits);
-    }
-    for (const file of request.files ?? []) {
-      const name = basename(file.name.replaceAll('\\', '/'));
-      if (name === '' || name.startsWith('.'))
-        throw new JobConfigError(`Bad input file name ${shortName(file.name)}`, 'BAD_FILE_NAME');
-      try {
-        await copyFile(file.path, join(dir, name));
-      } catch (error) {
-        // Named by the client's name: the system's message shows the server paths.
-        const problem = systemErrorText(error);
-        if (problem === null) throw error;
-        throw new JobConfigError(
-          `The input file ${shortName(name)} cannot be stored: ${problem}`,
-          'BAD_FILE_NAME',
-        );
-      }
-    }
-  }
-
-  async #readJob(
-    dir: string,
-    jobIni?: string,
-  ): Promise<{
-    mode: CalculationMode;
-    description: string;
-    params: Record<string, ParameterValue>;
-  }> {
-    const iniName = jobIni ?? (await findIni(dir));
-    if (iniName === null)
-      throw new JobConfigError('There are no .ini files in the archive', 'NO_INI');
-    const iniPath = join(dir, basename(iniName));
-    if (!existsSync(iniPath))
-      throw new JobConfigError(`No such file: ${basename(iniName)}`, 'NO_SUCH_FILE');
-    const raw = parseJobIni(await readFile(iniPath, 'utf8'), basename(iniName));
-    const description = raw.description ?? '';
-    if (description.trim() === '')
-      throw new JobConfigError(
-        `${basename(iniName)}: description must not be empty`,
-        'NO_DESCRIPTION',
-      );
-    const modeName = raw.calculation_mode ?? '';
-    const mode = this.#modes.get(modeName);
-    if (mode === undefined) {
-      throw new JobConfigError(
-        `${basename(iniName)}: calculation_mode ${modeName === '' ? 'is missing' : `"${modeName}" is unknown`}; known: ${[...this.#modes.keys()].join(', ')}`,
-        'UNKNOWN_MODE',
-      );
-    }
-    return {
-      mode,
-      description,
-      params: resolveParameters(raw, mode, dir, basename(iniName), this.#limits),
-    };
   }
 
   #checkParent(mode: CalculationMode, parentId: number | null, actor?: Actor): CalcJob | null {
@@ -707,10 +573,4 @@ function jobLimits(options: CalcEngineOptions): JobLimits {
   const perJob = count(options.maxWorkersPerJob, 'maxWorkersPerJob', 4, 0);
   const total = count(options.maxWorkers, 'maxWorkers', 8, 0);
   return { workersPerJob: Math.min(perJob, Math.floor(total / concurrency)) };
-}
-
-async function findIni(dir: string): Promise<string | null> {
-  const names = (await readdir(dir)).filter((name) => name.toLowerCase().endsWith('.ini')).sort();
-  // job.ini first, as OpenQuake prefers it.
-  return names.includes('job.ini') ? 'job.ini' : (names[0] ?? null);
 }

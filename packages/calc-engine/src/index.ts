@@ -1,5 +1,12 @@
-export { CalcEngine, JobSubmitError } from './engine.js';
-export type { Actor, CalcEngineOptions, LogRow, SubmitRequest, SubmittedFile } from './engine.js';
+export { CalcEngine } from './engine.js';
+export { JobSubmitError } from './engine-types.js';
+export type {
+  Actor,
+  CalcEngineOptions,
+  LogRow,
+  SubmitRequest,
+  SubmittedFile,
+} from './engine-types.js';
 export type { CalcJob, CalcOutput, CalcStatus } from './store.js';
 export { exportArchive } from './exports.js';
 export type { ExportDownload } from './exports.js';
