@@ -10,7 +10,7 @@ import {
   type TimeRange,
 } from '@geoworks/flux-store';
 import type { Point, Polygon } from '@geoworks/flux-service';
-import { parseWktPoint, parseWktPolygon } from './wkt.js';
+import { parseCoords, parseGeom } from './wkt.js';
 
 /** Query parameters as Express hands them over (a repeated one as an array). */
 export type ApiQuery = Record<string, unknown>;
@@ -100,10 +100,10 @@ export function parseSeriesQuery(query: ApiQuery): SeriesRequest {
         { code: 'NOT_SUPPORTED' },
       );
     }
-    return { kind: 'regionSeries', range, polygon: parseWktPolygon(geom), geom, interval };
+    return { kind: 'regionSeries', range, polygon: parseGeom(geom), geom, interval };
   }
   if (coords !== undefined) {
-    return { kind: 'cellSeries', range, at: parseWktPoint(coords), aggregate, interval };
+    return { kind: 'cellSeries', range, at: parseCoords(coords), aggregate, interval };
   }
   if (aggregate === undefined) {
     throw new InvalidInputError('Give aggregate (with an optional interval), coords or geom', {
