@@ -162,15 +162,23 @@ describe('the routes answer their use case as JSON', () => {
   });
 
   it('a GeoTIFF map: image/tiff, as an attachment named after the scenario', async () => {
-    const response = await fetch(new URL(`${CASA_URL}/xy.tif?time=2004-06-30T03:00`, app.base));
+    const url = new URL(`${CASA_URL}/xy.tif?time=2004-06-30T03:00`, app.base);
+    const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('image/tiff');
+    // RFC 6266: a name that is a token needs no quotes (clients read both forms alike).
     expect(response.headers.get('content-disposition')).toBe(
-      'attachment; filename="casa_gfed_2004.tif"',
+      'attachment; filename=casa_gfed_2004.tif',
     );
-    expect(Buffer.from(await response.arrayBuffer())).toEqual(
-      app.flux.mapGeoTiff(CASA.name, at('2004-06-30T03:00Z')),
-    );
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    const tiff = app.flux.mapGeoTiff(CASA.name, at('2004-06-30T03:00Z'));
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(tiff);
+    // HEAD: the same headers, its length included, without the body.
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(tiff.length));
+    expect(head.headers.get('content-disposition')).toBe('attachment; filename=casa_gfed_2004.tif');
+    expect(await head.text()).toBe('');
   });
 
   it('lists a dataset loaded by another connection while the server runs, without a restart', async () => {
@@ -366,5 +374,44 @@ describe('HTTP', () => {
       expect(paths, path).toContain(path);
       expect(answer.body.paths[path]!.get).toBeDefined();
     }
+  });
+
+  it('declares what the routes accept: required dates, the aggregates and intervals', async () => {
+    interface Parameter {
+      name: string;
+      required?: boolean;
+      schema: Record<string, unknown>;
+    }
+    const document = await get<{
+      paths: Record<string, { get: { parameters: Parameter[] } }>;
+    }>(app.base, '/openapi.json');
+    const parameters = (path: string) =>
+      Object.fromEntries(
+        document.body.paths[`${API}${path}`]!.get.parameters.map(
+          ({ name, required = false, schema }) => [name, { required, schema }],
+        ),
+      );
+    const series = parameters('/scenarios/{s}/t.json');
+    for (const name of ['start', 'end']) {
+      expect(series[name], name).toMatchObject({
+        required: true,
+        schema: { type: 'string', minLength: 1 },
+      });
+    }
+    // An empty value is accepted, as not given.
+    expect(series.aggregate).toEqual({
+      required: false,
+      schema: { type: 'string', enum: ['', 'positive', 'negative', 'net', 'mean', 'min', 'max'] },
+    });
+    expect(series.interval!.schema.enum).toEqual([
+      '',
+      'hourly',
+      'daily',
+      'weekly',
+      'monthly',
+      'annual',
+    ]);
+    expect(parameters('/scenarios/{s}/xy.tif').time).toMatchObject({ required: true });
+    expect(parameters('/scenarios/{s}/xy.json').time).toMatchObject({ required: false });
   });
 });
