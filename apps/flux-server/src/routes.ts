@@ -146,6 +146,7 @@ export function fluxRoutes(flux: FluxService): Api {
       '200': binaryResponse('GeoTIFF, as an attachment named <s>.tif', 'image/tiff'),
       '400': BAD,
       '404': NOT_FOUND,
+      '413': textResponse('The raster would be over 50 million pixels'),
       '501': NOT_SUPPORTED,
     },
     handler: async (req, res) => {

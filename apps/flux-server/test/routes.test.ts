@@ -5,9 +5,10 @@
 import { rmSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Polygon } from '@geoworks/flux-service';
 import { FluxStore } from '@geoworks/flux-store';
+import { writeMat5 } from '@geoworks/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CASA,
@@ -305,6 +306,38 @@ describe('errors are plain text with the status of their kind', () => {
       expect(answer.text).toBe('No scenarios found');
     } finally {
       await empty.stop();
+      rmSync(dirname(path), { recursive: true, force: true });
+    }
+  });
+
+  it('413 for a GeoTIFF map over 50 million pixels', async () => {
+    // A 0.01-degree grid of three cells, at three corners of the globe (in one row and one
+    // column, as a grid's cells are): the raster would be 36,001 x 18,001 pixels.
+    const path = await makeDatabase([]);
+    const columns = [
+      [-180, 180, -180],
+      [-90, -90, 90],
+      [1, 2, 3],
+    ].map((values) => Float64Array.from(values));
+    const matPath = join(dirname(path), 'wide.mat');
+    writeMat5(matPath, 'flux', 3, 3, (column) => columns[column]!);
+    const loader = FluxStore.open(path);
+    try {
+      await loader.loadFile('wide', matPath, {
+        model: 'SpatioTemporalMatrix',
+        overrides: "timestamp=2010-01-01T00:00:00;grid={'units':'degrees','x':0.01,'y':0.01}",
+      });
+    } finally {
+      loader.close();
+    }
+    const wide = await startServer(path);
+    try {
+      const answer = await get(wide.url, `${API}/scenarios/wide/xy.tif`, { time: '2010-01-01' });
+      expect(answer.status).toBe(413);
+      expect(answer.type).toMatch(/^text\/plain/);
+      expect(answer.text).toBe('The map would be 36001 x 18001 pixels, more than 50000000');
+    } finally {
+      await wide.stop();
       rmSync(dirname(path), { recursive: true, force: true });
     }
   });
