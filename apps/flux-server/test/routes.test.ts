@@ -2,7 +2,6 @@
 // @geoworks/flux-service (whose behaviour its own tests check) as JSON or a GeoTIFF, and each
 // error as plain text with its status. The use cases run here over a second connection to the
 // same database, so an answer is compared with what the service gives for the same arguments.
-import { rmSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -16,8 +15,8 @@ import {
   KRIGED,
   loadFixture,
   makeDatabase,
-  startServer,
   useServer,
+  withServer,
   XCO2,
 } from './helpers.js';
 
@@ -184,8 +183,7 @@ describe('the routes answer their use case as JSON', () => {
 
   it('lists a dataset loaded by another connection while the server runs, without a restart', async () => {
     const path = await makeDatabase([XCO2]);
-    const live = await startServer(path);
-    try {
+    await withServer(path, async (live) => {
       const before = await get<{ _id: string }[]>(live.url, `${API}/scenarios.json`);
       expect(before.body.map((scenario) => scenario._id)).toEqual(['xco2']);
       expect((await get(live.url, `${API}/scenarios/kriged_late.json`)).status).toBe(404);
@@ -212,10 +210,7 @@ describe('the routes answer their use case as JSON', () => {
         `${API}/scenarios/kriged_late/grid.json`,
       );
       expect(grid.body.coordinates).toHaveLength(14210);
-    } finally {
-      await live.stop();
-      rmSync(dirname(path), { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -298,16 +293,12 @@ describe('errors are plain text with the status of their kind', () => {
 
   it('404 when the database holds no scenario', async () => {
     const path = await makeDatabase([]);
-    const empty = await startServer(path);
-    try {
+    await withServer(path, async (empty) => {
       const answer = await get(empty.url, `${API}/scenarios.json`);
       expect(answer.status).toBe(404);
       expect(answer.type).toMatch(/^text\/plain/);
       expect(answer.text).toBe('No scenarios found');
-    } finally {
-      await empty.stop();
-      rmSync(dirname(path), { recursive: true, force: true });
-    }
+    });
   });
 
   it('413 for a GeoTIFF map over 50 million pixels', async () => {
@@ -330,16 +321,12 @@ describe('errors are plain text with the status of their kind', () => {
     } finally {
       loader.close();
     }
-    const wide = await startServer(path);
-    try {
+    await withServer(path, async (wide) => {
       const answer = await get(wide.url, `${API}/scenarios/wide/xy.tif`, { time: '2010-01-01' });
       expect(answer.status).toBe(413);
       expect(answer.type).toMatch(/^text\/plain/);
       expect(answer.text).toBe('The map would be 36001 x 18001 pixels, more than 50000000');
-    } finally {
-      await wide.stop();
-      rmSync(dirname(path), { recursive: true, force: true });
-    }
+    });
   });
 
   it('answers an unknown route with 404 plain text', async () => {
