@@ -1,19 +1,36 @@
-// The flux API's query strings as the typed arguments of @geoworks/flux-service, with the
-// original's parameter names and a clear 400 for each way a parameter can be wrong.
+// What the routes' schemas cannot say about the flux API's query strings: ISO 8601 dates with
+// offsets, WKT, an empty value standing for an absent one, a flag that is on when present, and
+// the rules between parameters; each with a clear 400. service-kit has already checked every
+// declared parameter's type, choices and presence.
 import { InvalidInputError, NotImplementedError } from '@geoworks/errors';
 import {
   AGGREGATES,
-  INTERVALS,
   parseIsoDate,
   type Aggregate,
   type Interval,
   type TimeRange,
 } from '@geoworks/flux-store';
 import type { Point, Polygon } from '@geoworks/flux-service';
-import { parseWktPoint, parseWktPolygon } from './wkt.js';
+import { parseCoords, parseGeom } from './wkt.js';
 
-/** Query parameters as Express hands them over (a repeated one as an array). */
-export type ApiQuery = Record<string, unknown>;
+/** `xy.json`'s query as its route declares it (dates and WKT are text; `''` is not given). */
+export interface MapQuery {
+  time?: string;
+  start?: string;
+  end?: string;
+  aggregate?: Aggregate | '';
+  verbose?: string;
+}
+
+/** `t.json`'s query as its route declares it (start and end required, not empty). */
+export interface SeriesQuery {
+  start: string;
+  end: string;
+  aggregate?: Aggregate | '';
+  interval?: Interval | '';
+  coords?: string;
+  geom?: string;
+}
 
 /** What `xy.json` asks for: a map at a time, an aggregate map, or point retrievals. */
 export type MapRequest =
@@ -42,33 +59,25 @@ export function parseApiDate(text: string, name: string): Date {
   return date;
 }
 
-/** `scenarios.json?scenario=X`: the scenario asked for, if any. */
-export function parseScenarioQuery(query: ApiQuery): string | undefined {
-  const scenario = text(query, 'scenario');
-  return scenario === '' ? undefined : scenario;
-}
-
 /** `xy.json`'s parameters, read as the scenario's kind needs them. */
-export function parseMapQuery(query: ApiQuery, kind: 'gridded' | 'points'): MapRequest {
-  const verbose = flag(query, 'verbose');
-  const time = text(query, 'time');
+export function parseMapQuery(query: MapQuery, kind: 'gridded' | 'points'): MapRequest {
+  const verbose = flag(query.verbose);
+  const time = given(query.time);
   if (kind === 'points') {
     const range =
-      time !== undefined && time !== ''
+      time !== undefined
         ? { start: parseApiDate(time, 'time'), end: parseApiDate(time, 'time') }
         : parseRange(query, 'for point retrievals (or time)');
     return { kind: 'points', range, verbose };
   }
-  if (time !== undefined && time !== '') {
-    return { kind: 'map', time: parseApiDate(time, 'time'), verbose };
-  }
-  if (text(query, 'start') === undefined && text(query, 'end') === undefined) {
+  if (time !== undefined) return { kind: 'map', time: parseApiDate(time, 'time'), verbose };
+  if (query.start === undefined && query.end === undefined) {
     throw new InvalidInputError('Give time, or start, end and aggregate', {
       code: 'MISSING_PARAMETER',
     });
   }
   const range = parseRange(query, 'with aggregate');
-  const aggregate = choice(query, 'aggregate', AGGREGATES);
+  const aggregate = given(query.aggregate);
   if (aggregate === undefined) {
     throw new InvalidInputError(
       `aggregate is required with start and end (one of ${AGGREGATES.join(', ')})`,
@@ -78,18 +87,12 @@ export function parseMapQuery(query: ApiQuery, kind: 'gridded' | 'points'): MapR
   return { kind: 'aggregateMap', range, aggregate, verbose };
 }
 
-/** `xy.tif`'s time. */
-export function parseTiffQuery(query: ApiQuery): Date {
-  return parseApiDate(required(query, 'time', 'for a GeoTIFF map'), 'time');
-}
-
 /** `t.json`'s parameters (start and end inclusive). */
-export function parseSeriesQuery(query: ApiQuery): SeriesRequest {
+export function parseSeriesQuery(query: SeriesQuery): SeriesRequest {
   const range = parseRange(query, 'for a time series');
-  const aggregate = choice(query, 'aggregate', AGGREGATES);
-  const interval = choice(query, 'interval', INTERVALS);
-  const coords = text(query, 'coords');
-  const geom = text(query, 'geom');
+  const aggregate = given(query.aggregate);
+  const interval = given(query.interval);
+  const { coords, geom } = query;
   if (coords !== undefined && geom !== undefined) {
     throw new InvalidInputError('Give coords or geom, not both', { code: 'BAD_PARAMETER' });
   }
@@ -100,10 +103,10 @@ export function parseSeriesQuery(query: ApiQuery): SeriesRequest {
         { code: 'NOT_SUPPORTED' },
       );
     }
-    return { kind: 'regionSeries', range, polygon: parseWktPolygon(geom), geom, interval };
+    return { kind: 'regionSeries', range, polygon: parseGeom(geom), geom, interval };
   }
   if (coords !== undefined) {
-    return { kind: 'cellSeries', range, at: parseWktPoint(coords), aggregate, interval };
+    return { kind: 'cellSeries', range, at: parseCoords(coords), aggregate, interval };
   }
   if (aggregate === undefined) {
     throw new InvalidInputError('Give aggregate (with an optional interval), coords or geom', {
@@ -113,54 +116,20 @@ export function parseSeriesQuery(query: ApiQuery): SeriesRequest {
   return { kind: 'timeSeries', range, aggregate, interval };
 }
 
-function text(query: ApiQuery, name: string): string | undefined {
-  const value = query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') {
-    throw new InvalidInputError(`Give ${name} once, as a single value`, {
-      code: 'BAD_PARAMETER',
-      details: { parameter: name },
-    });
-  }
-  return value;
-}
-
-function required(query: ApiQuery, name: string, why: string): string {
-  const value = text(query, name);
-  if (value === undefined || value === '') {
-    throw new InvalidInputError(`${name} is required ${why}`, {
-      code: 'MISSING_PARAMETER',
-      details: { parameter: name },
-    });
-  }
-  return value;
-}
-
-function choice<T extends string>(
-  query: ApiQuery,
-  name: string,
-  options: readonly T[],
-): T | undefined {
-  const value = text(query, name);
-  if (value === undefined || value === '') return undefined;
-  if (!(options as readonly string[]).includes(value)) {
-    throw new InvalidInputError(`${name} must be one of ${options.join(', ')}, not "${value}"`, {
-      code: 'BAD_PARAMETER',
-      details: { parameter: name },
-    });
-  }
-  return value as T;
+/** A value, or undefined when it is absent or empty (clients send `aggregate=` for none). */
+function given<T extends string>(value: T | undefined): Exclude<T, ''> | undefined {
+  return value === '' ? undefined : (value as Exclude<T, ''> | undefined);
 }
 
 /** `?verbose`, `?verbose=true|1`: present and not false. */
-function flag(query: ApiQuery, name: string): boolean {
-  const value = text(query, name);
+function flag(value: string | undefined): boolean {
   return value !== undefined && !['false', '0', 'no'].includes(value.toLowerCase());
 }
 
-function parseRange(query: ApiQuery, why: string): TimeRange {
-  const start = parseApiDate(required(query, 'start', why), 'start');
-  const end = parseApiDate(required(query, 'end', why), 'end');
+/** start and end, both required (`why` says for what) and in order. */
+function parseRange(query: { start?: string; end?: string }, why: string): TimeRange {
+  const start = parseApiDate(required(query.start, 'start', why), 'start');
+  const end = parseApiDate(required(query.end, 'end', why), 'end');
   if (start.getTime() > end.getTime()) {
     throw new InvalidInputError(
       `start (${start.toISOString()}) is after end (${end.toISOString()})`,
@@ -168,4 +137,15 @@ function parseRange(query: ApiQuery, why: string): TimeRange {
     );
   }
   return { start, end };
+}
+
+function required(value: string | undefined, name: string, why: string): string {
+  const text = given(value);
+  if (text === undefined) {
+    throw new InvalidInputError(`${name} is required ${why}`, {
+      code: 'MISSING_PARAMETER',
+      details: { parameter: name },
+    });
+  }
+  return text;
 }

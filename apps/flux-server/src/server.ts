@@ -11,7 +11,8 @@ import {
   type ServerHandle,
 } from '@geoworks/service-kit';
 import { configSchema } from './config.js';
-import { fluxRoutes, formatError } from './routes.js';
+import { fluxRoutes } from './routes.js';
+import { formatError } from './wire.js';
 
 export { configSchema } from './config.js';
 

@@ -1,58 +1,49 @@
-// WKT text of the API's coords and geom parameters, as coordinates.
-import { InvalidInputError } from '@geoworks/errors';
+// The API's coords and geom parameters: WKT read by @geoworks/planar, whose errors name no
+// parameter, reworded as the flux API words them (naming coords or geom).
+import type { Point, Polygon } from '@geoworks/flux-service';
+import { parseWktPoint, parseWktPolygon, WktError } from '@geoworks/planar';
 
-const NUMBER = String.raw`[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?`;
-const PAIR = new RegExp(String.raw`^\s*(${NUMBER})\s+(${NUMBER})\s*$`);
+const EXAMPLES = {
+  coords: ['point', 'POINT(-105.5 40.5)'],
+  geom: ['polygon', 'POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))'],
+} as const;
 
-function pair(text: string, what: string): [number, number] {
-  const match = PAIR.exec(text);
-  if (match === null)
-    throw new InvalidInputError(`${what}: "${text.trim()}" is not "x y"`, { code: 'BAD_WKT' });
-  return [Number(match[1]), Number(match[2])];
-}
-
-/** `POINT(x y)` (WKT, any case). */
-export function parseWktPoint(text: string): [number, number] {
-  const match = /^\s*POINT\s*\(([^()]*)\)\s*$/i.exec(text);
-  if (match === null)
-    throw new InvalidInputError(
-      `coords must be a WKT point such as POINT(-105.5 40.5), not "${text}"`,
-      { code: 'BAD_WKT' },
-    );
-  return pair(match[1]!, 'coords');
+/** `coords=POINT(x y)` (WKT, any case). */
+export function parseCoords(text: string): Point {
+  const [x, y] = reworded('coords', text, () => parseWktPoint(text)).coordinates;
+  return [x!, y!];
 }
 
 /**
- * `POLYGON((x y, x y, ...), (hole...))` (WKT, any case) as rings of [x, y]; rings are closed
- * if the text left them open. Each ring needs at least three distinct points.
+ * `geom=POLYGON((x y, x y, ...), (hole...))` (WKT, any case) as closed rings of [x, y]: a ring
+ * left open is closed; each needs three points besides the closing one.
  */
-export function parseWktPolygon(text: string): [number, number][][] {
-  const match = /^\s*POLYGON\s*\((.*)\)\s*$/is.exec(text);
-  if (match === null) {
-    throw new InvalidInputError(
-      `geom must be a WKT polygon such as POLYGON((0 0, 10 0, 10 10, 0 10, 0 0)), not "${text}"`,
-      {
-        code: 'BAD_WKT',
-      },
-    );
+export function parseGeom(text: string): Polygon {
+  const { coordinates } = reworded('geom', text, () => parseWktPolygon(text));
+  return coordinates.map((ring) => ring.map(([x, y]): Point => [x!, y!]));
+}
+
+/** `parse()`, with a WktError's message in the API's words for `parameter`. */
+function reworded<T>(parameter: keyof typeof EXAMPLES, text: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof WktError)) throw error;
+    throw new WktError(apiMessage(parameter, text, error.message));
   }
-  const rings: [number, number][][] = [];
-  const ringPattern = /\(([^()]*)\)/g;
-  let rest = match[1]!;
-  for (const ringMatch of match[1]!.matchAll(ringPattern)) {
-    const ring = ringMatch[1]!.split(',').map((point) => pair(point, 'geom'));
-    const first = ring[0]!;
-    const last = ring.at(-1)!;
-    if (first[0] !== last[0] || first[1] !== last[1]) ring.push([first[0], first[1]]);
-    if (ring.length < 4)
-      throw new InvalidInputError('geom: a polygon ring needs at least three points', {
-        code: 'BAD_WKT',
-      });
-    rings.push(ring);
-    rest = rest.replace(ringMatch[0], '');
-  }
-  if (rings.length === 0 || rest.replace(/[\s,]/g, '') !== '') {
-    throw new InvalidInputError(`geom: "${text}" is not a WKT polygon`, { code: 'BAD_WKT' });
-  }
-  return rings;
+}
+
+/**
+ * The flux API's words for each of planar's messages (the tests pin both); a message planar
+ * adds later keeps its words, after the parameter's name.
+ */
+function apiMessage(parameter: keyof typeof EXAMPLES, text: string, message: string): string {
+  const [kind, example] = EXAMPLES[parameter];
+  if (message === `"${text}" is not a WKT ${kind} such as ${example}`)
+    return `${parameter} must be a WKT ${kind} such as ${example}, not "${text}"`;
+  const position = /^(".*") is not a WKT position "x y"$/s.exec(message);
+  if (position !== null) return `${parameter}: ${position[1]} is not "x y"`;
+  if (message.startsWith('a WKT polygon ring needs'))
+    return `${parameter}: a polygon ring needs at least three points`;
+  return `${parameter}: ${message}`;
 }

@@ -42,6 +42,20 @@ export function startServer(dbPath: string, env: Record<string, string> = {}): P
   });
 }
 
+/** Runs `use` against a server over `dbPath`, then stops it and deletes the database's folder. */
+export async function withServer(
+  dbPath: string,
+  use: (server: Server) => Promise<void>,
+): Promise<void> {
+  const server = await startServer(dbPath);
+  try {
+    await use(server);
+  } finally {
+    await server.stop();
+    rmSync(dirname(dbPath), { recursive: true, force: true });
+  }
+}
+
 /** A test file's server, with the use cases over a second connection to its database. */
 export interface ServerFixture {
   dbPath: string;

@@ -1,5 +1,6 @@
-// How flux-server reads its query strings (src/query.ts): the dates, ranges, flags, aggregates,
-// intervals and WKT each route takes, and the 400 that names what is wrong with them.
+// How flux-server reads its query strings (the routes' declared schemas, then src/query.ts): the
+// dates, ranges, flags, aggregates, intervals and WKT each route takes, and the 400 that names
+// what is wrong with them.
 import { describe, expect, it } from 'vitest';
 import { CASA, get, useServer, XCO2 } from './helpers.js';
 
@@ -133,6 +134,14 @@ describe('xy.json', () => {
     );
   });
 
+  it('takes an empty time as not given', async () => {
+    const range = { start: '2004-06-30', end: '2004-06-30T12:00', aggregate: 'max' };
+    const map = await get(app.base, `${CASA_URL}/xy.json`, range);
+    expect(map.status).toBe(200);
+    const empty = await get(app.base, `${CASA_URL}/xy.json`, { ...range, time: '' });
+    expect(empty.body).toEqual(map.body);
+  });
+
   it('is 400 for point retrievals without a range or time', async () => {
     await expect400(
       `${API}/scenarios/xco2/xy.json`,
@@ -143,8 +152,9 @@ describe('xy.json', () => {
 });
 
 describe('xy.tif', () => {
-  it('is 400 without time', async () => {
+  it('is 400 without time, or with an empty one', async () => {
     await expect400(`${CASA_URL}/xy.tif`, {}, 'time is required for a GeoTIFF map');
+    await expect400(`${CASA_URL}/xy.tif`, { time: '' }, 'time is required for a GeoTIFF map');
   });
 });
 
@@ -172,8 +182,18 @@ describe('t.json', () => {
         'interval must be one of hourly, daily, weekly, monthly, annual, not "fortnightly"',
       ],
       [day, 'Give aggregate (with an optional interval), coords or geom'],
+      [{ start: '', end: '2004-07-01', aggregate: 'net' }, 'start is required for a time series'],
+      [{ start: '2004-06-30', end: '', aggregate: 'net' }, 'end is required for a time series'],
     ];
     for (const [query, message] of cases) await expect400(`${CASA_URL}/t.json`, query, message);
+  });
+
+  it('takes an empty aggregate or interval as not given', async () => {
+    const at = { ...day, coords: 'POINT(-165.5 61.5)' };
+    const raw = await get(app.base, `${CASA_URL}/t.json`, at);
+    expect(raw.status).toBe(200);
+    const empty = await get(app.base, `${CASA_URL}/t.json`, { ...at, aggregate: '', interval: '' });
+    expect(empty.body).toEqual(raw.body);
   });
 
   it('is 400 for coords that are not a WKT point', async () => {

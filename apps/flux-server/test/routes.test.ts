@@ -2,12 +2,12 @@
 // @geoworks/flux-service (whose behaviour its own tests check) as JSON or a GeoTIFF, and each
 // error as plain text with its status. The use cases run here over a second connection to the
 // same database, so an answer is compared with what the service gives for the same arguments.
-import { rmSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Polygon } from '@geoworks/flux-service';
 import { FluxStore } from '@geoworks/flux-store';
+import { writeMat5 } from '@geoworks/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CASA,
@@ -15,8 +15,8 @@ import {
   KRIGED,
   loadFixture,
   makeDatabase,
-  startServer,
   useServer,
+  withServer,
   XCO2,
 } from './helpers.js';
 
@@ -162,21 +162,28 @@ describe('the routes answer their use case as JSON', () => {
   });
 
   it('a GeoTIFF map: image/tiff, as an attachment named after the scenario', async () => {
-    const response = await fetch(new URL(`${CASA_URL}/xy.tif?time=2004-06-30T03:00`, app.base));
+    const url = new URL(`${CASA_URL}/xy.tif?time=2004-06-30T03:00`, app.base);
+    const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('image/tiff');
+    // RFC 6266: a name that is a token needs no quotes (clients read both forms alike).
     expect(response.headers.get('content-disposition')).toBe(
-      'attachment; filename="casa_gfed_2004.tif"',
+      'attachment; filename=casa_gfed_2004.tif',
     );
-    expect(Buffer.from(await response.arrayBuffer())).toEqual(
-      app.flux.mapGeoTiff(CASA.name, at('2004-06-30T03:00Z')),
-    );
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    const tiff = app.flux.mapGeoTiff(CASA.name, at('2004-06-30T03:00Z'));
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(tiff);
+    // HEAD: the same headers, its length included, without the body.
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(tiff.length));
+    expect(head.headers.get('content-disposition')).toBe('attachment; filename=casa_gfed_2004.tif');
+    expect(await head.text()).toBe('');
   });
 
   it('lists a dataset loaded by another connection while the server runs, without a restart', async () => {
     const path = await makeDatabase([XCO2]);
-    const live = await startServer(path);
-    try {
+    await withServer(path, async (live) => {
       const before = await get<{ _id: string }[]>(live.url, `${API}/scenarios.json`);
       expect(before.body.map((scenario) => scenario._id)).toEqual(['xco2']);
       expect((await get(live.url, `${API}/scenarios/kriged_late.json`)).status).toBe(404);
@@ -203,10 +210,7 @@ describe('the routes answer their use case as JSON', () => {
         `${API}/scenarios/kriged_late/grid.json`,
       );
       expect(grid.body.coordinates).toHaveLength(14210);
-    } finally {
-      await live.stop();
-      rmSync(dirname(path), { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -289,16 +293,40 @@ describe('errors are plain text with the status of their kind', () => {
 
   it('404 when the database holds no scenario', async () => {
     const path = await makeDatabase([]);
-    const empty = await startServer(path);
-    try {
+    await withServer(path, async (empty) => {
       const answer = await get(empty.url, `${API}/scenarios.json`);
       expect(answer.status).toBe(404);
       expect(answer.type).toMatch(/^text\/plain/);
       expect(answer.text).toBe('No scenarios found');
+    });
+  });
+
+  it('413 for a GeoTIFF map over 50 million pixels', async () => {
+    // A 0.01-degree grid of three cells, at three corners of the globe (in one row and one
+    // column, as a grid's cells are): the raster would be 36,001 x 18,001 pixels.
+    const path = await makeDatabase([]);
+    const columns = [
+      [-180, 180, -180],
+      [-90, -90, 90],
+      [1, 2, 3],
+    ].map((values) => Float64Array.from(values));
+    const matPath = join(dirname(path), 'wide.mat');
+    writeMat5(matPath, 'flux', 3, 3, (column) => columns[column]!);
+    const loader = FluxStore.open(path);
+    try {
+      await loader.loadFile('wide', matPath, {
+        model: 'SpatioTemporalMatrix',
+        overrides: "timestamp=2010-01-01T00:00:00;grid={'units':'degrees','x':0.01,'y':0.01}",
+      });
     } finally {
-      await empty.stop();
-      rmSync(dirname(path), { recursive: true, force: true });
+      loader.close();
     }
+    await withServer(path, async (wide) => {
+      const answer = await get(wide.url, `${API}/scenarios/wide/xy.tif`, { time: '2010-01-01' });
+      expect(answer.status).toBe(413);
+      expect(answer.type).toMatch(/^text\/plain/);
+      expect(answer.text).toBe('The map would be 36001 x 18001 pixels, more than 50000000');
+    });
   });
 
   it('answers an unknown route with 404 plain text', async () => {
@@ -366,5 +394,44 @@ describe('HTTP', () => {
       expect(paths, path).toContain(path);
       expect(answer.body.paths[path]!.get).toBeDefined();
     }
+  });
+
+  it('declares what the routes accept: required dates, the aggregates and intervals', async () => {
+    interface Parameter {
+      name: string;
+      required?: boolean;
+      schema: Record<string, unknown>;
+    }
+    const document = await get<{
+      paths: Record<string, { get: { parameters: Parameter[] } }>;
+    }>(app.base, '/openapi.json');
+    const parameters = (path: string) =>
+      Object.fromEntries(
+        document.body.paths[`${API}${path}`]!.get.parameters.map(
+          ({ name, required = false, schema }) => [name, { required, schema }],
+        ),
+      );
+    const series = parameters('/scenarios/{s}/t.json');
+    for (const name of ['start', 'end']) {
+      expect(series[name], name).toMatchObject({
+        required: true,
+        schema: { type: 'string', minLength: 1 },
+      });
+    }
+    // An empty value is accepted, as not given.
+    expect(series.aggregate).toEqual({
+      required: false,
+      schema: { type: 'string', enum: ['', 'positive', 'negative', 'net', 'mean', 'min', 'max'] },
+    });
+    expect(series.interval!.schema.enum).toEqual([
+      '',
+      'hourly',
+      'daily',
+      'weekly',
+      'monthly',
+      'annual',
+    ]);
+    expect(parameters('/scenarios/{s}/xy.tif').time).toMatchObject({ required: true });
+    expect(parameters('/scenarios/{s}/xy.json').time).toMatchObject({ required: false });
   });
 });

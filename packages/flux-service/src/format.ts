@@ -4,7 +4,6 @@ import type {
   CellFeature,
   GeoJsonPointsDocument,
   PointsDocument,
-  Polygon,
   Rounded,
   SeriesDocument,
   SeriesProperties,
@@ -78,10 +77,4 @@ export function pointsDocument(
     properties: { source: name },
   };
   return document;
-}
-
-/** A polygon as WKT, `POLYGON((x y, x y, ...), (...))`. */
-export function polygonWkt(polygon: Polygon): string {
-  const ring = (points: Polygon[number]) => `(${points.map(([x, y]) => `${x} ${y}`).join(', ')})`;
-  return `POLYGON(${polygon.map(ring).join(', ')})`;
 }

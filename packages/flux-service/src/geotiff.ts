@@ -1,4 +1,5 @@
 import { TooLargeError } from '@geoworks/errors';
+import { flatBbox } from '@geoworks/planar';
 import { writeArrayBuffer } from 'geotiff';
 
 /** Largest raster written, in pixels (a 0.01-degree global grid is 648 million). */
@@ -15,23 +16,8 @@ export function mapToGeoTiff(
   cellSize: { x: number; y: number },
 ): ArrayBuffer {
   const count = cells.length / 2;
-  const xs = new Float64Array(count);
-  const ys = new Float64Array(count);
-  for (let cell = 0; cell < count; cell++) {
-    xs[cell] = cells[2 * cell]!;
-    ys[cell] = cells[2 * cell + 1]!;
-  }
   const { x: dx, y: dy } = cellSize;
-  let minX = Infinity;
-  let maxX = -Infinity;
-  let minY = Infinity;
-  let maxY = -Infinity;
-  for (let cell = 0; cell < count; cell++) {
-    minX = Math.min(minX, xs[cell]!);
-    maxX = Math.max(maxX, xs[cell]!);
-    minY = Math.min(minY, ys[cell]!);
-    maxY = Math.max(maxY, ys[cell]!);
-  }
+  const [minX, minY, maxX, maxY] = flatBbox([cells]);
   const width = Math.round((maxX - minX) / dx) + 1;
   const height = Math.round((maxY - minY) / dy) + 1;
   if (width * height > MAX_PIXELS) {
@@ -42,8 +28,8 @@ export function mapToGeoTiff(
   }
   const pixels = new Float32Array(width * height).fill(Number.NaN);
   for (let cell = 0; cell < count; cell++) {
-    const column = Math.round((xs[cell]! - minX) / dx);
-    const row = Math.round((maxY - ys[cell]!) / dy);
+    const column = Math.round((cells[2 * cell]! - minX) / dx);
+    const row = Math.round((maxY - cells[2 * cell + 1]!) / dy);
     pixels[row * width + column] = values[cell]!;
   }
   return writeArrayBuffer(pixels, {

@@ -13,6 +13,7 @@ import {
   type MetadataDocument,
   type TimeRange,
 } from '@geoworks/flux-store';
+import { toWkt } from '@geoworks/planar';
 import type {
   AggregateMapDocument,
   GeoJsonPointsDocument,
@@ -31,7 +32,6 @@ import {
   cellFeatures,
   isoAll,
   pointsDocument,
-  polygonWkt,
   round2,
   roundAll,
   seriesDocument,
@@ -253,7 +253,7 @@ export class FluxService {
       properties: {
         start: start.toISOString(),
         end: end.toISOString(),
-        geom: geom ?? polygonWkt(polygon),
+        geom: geom ?? toWkt({ type: 'Polygon', coordinates: polygon }),
         interval: interval ?? null,
         allMean: round2(region.all.mean),
         allMax: round2(region.all.max),

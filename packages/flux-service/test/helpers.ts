@@ -141,19 +141,6 @@ export function statsOf(values: number[]): {
   return { mean, min: Math.min(...values), max: Math.max(...values), std: Math.sqrt(variance), n };
 }
 
-/** Even-odd point in polygon over all rings (cells are never on an edge in these tests). */
-export function inside(x: number, y: number, rings: Point[][]): boolean {
-  let crossings = 0;
-  for (const ring of rings) {
-    for (let i = 0; i < ring.length - 1; i++) {
-      const [x1, y1] = ring[i]!;
-      const [x2, y2] = ring[i + 1]!;
-      if (y1 > y !== y2 > y && x < x1 + ((y - y1) * (x2 - x1)) / (y2 - y1)) crossings++;
-    }
-  }
-  return crossings % 2 === 1;
-}
-
 /** The error `run` throws, for checking its kind and message together. */
 export function thrown(run: () => unknown): unknown {
   try {

@@ -1,6 +1,7 @@
-// Region-of-interest series on the casa grid, checked against the cells a point-in-polygon test
-// written here finds and the maps the service answers; and the store's limit on what one query
-// may read.
+// Region-of-interest series on the casa grid, checked against the cells @geoworks/planar's
+// point-in-polygon test finds and the maps the service answers; and the store's limit on what one
+// query may read.
+import { pointInPolygon } from '@geoworks/planar';
 import { fluxDatasets } from '@geoworks/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import type { Point } from '../src/index.js';
@@ -9,7 +10,6 @@ import {
   CASA,
   CASA_TIMES,
   expectRoundedTo,
-  inside,
   range,
   statsOf,
   thrown,
@@ -45,7 +45,9 @@ const triangle: Point[][] = [
   ],
 ];
 const cellsIn = (rings: Point[][]): number[] =>
-  casa.coordinates.flatMap(([x, y], cell) => (inside(x, y, rings) ? [cell] : []));
+  casa.coordinates.flatMap((centre, cell) =>
+    pointInPolygon(centre, { type: 'Polygon', coordinates: rings }) ? [cell] : [],
+  );
 
 describe('regionSeries', () => {
   for (const [label, polygon] of [

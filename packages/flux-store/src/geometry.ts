@@ -1,34 +1,21 @@
 // The cells of a grid: which lie in a polygon, and how far apart they are.
+import { flatBbox, flatPointInRings, toFlat } from '@geoworks/planar';
 
 /**
- * Indexes of the cells whose centre lies inside the polygon (even-odd rule over all rings, so
- * holes are excluded). A bounding-box test skips most cells of a large grid cheaply.
+ * Indexes of the cells whose centre lies inside the polygon: inside its first ring and outside
+ * its holes (@geoworks/planar's even-odd rule over every ring). The first ring's bounding box
+ * skips most cells of a large grid cheaply.
  */
 export function cellsInPolygon(cells: Float64Array, rings: [number, number][][]): Int32Array {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const [x, y] of rings[0]!) {
-    minX = Math.min(minX, x);
-    maxX = Math.max(maxX, x);
-    minY = Math.min(minY, y);
-    maxY = Math.max(maxY, y);
-  }
+  const flat = rings.map(toFlat);
+  // No ring at all: the box of nothing, which no cell is in.
+  const [minX, minY, maxX, maxY] = flatBbox(flat.slice(0, 1));
   const inside: number[] = [];
   for (let cell = 0; cell < cells.length / 2; cell++) {
     const x = cells[2 * cell]!;
     const y = cells[2 * cell + 1]!;
     if (x < minX || x > maxX || y < minY || y > maxY) continue;
-    let crossings = 0;
-    for (const ring of rings) {
-      for (let index = 0, previous = ring.length - 1; index < ring.length; previous = index++) {
-        const [xi, yi] = ring[index]!;
-        const [xj, yj] = ring[previous]!;
-        if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) crossings++;
-      }
-    }
-    if (crossings % 2 === 1) inside.push(cell);
+    if (flatPointInRings(x, y, flat)) inside.push(cell);
   }
   return Int32Array.from(inside);
 }

@@ -32,23 +32,6 @@ export function pythonFloatRepr(value: number): string {
   return negative ? `-${text}` : text;
 }
 
-/** `[minx, miny, maxx, maxy]` of coordinate pairs `[x0, y0, x1, y1, ...]`. */
-export function boundingBox(xy: Float64Array): [number, number, number, number] {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (let index = 0; index < xy.length; index += 2) {
-    const x = xy[index]!;
-    const y = xy[index + 1]!;
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-  }
-  return [minX, minY, maxX, maxY];
-}
-
 /**
  * The original's `bboxmd5`: md5 of the bbox written as Python prints a tuple of floats,
  * `(-166.5, 10.5, -50.5, 69.5)`. The client uses it to tell grids apart.

@@ -1,5 +1,6 @@
+import { flatBbox } from '@geoworks/planar';
 import type { DatasetMetadata, GriddedLoad } from '../types.js';
-import { bboxMd5, boundingBox, isoSeconds, roundTo } from './describe.js';
+import { bboxMd5, isoSeconds, roundTo } from './describe.js';
 import { ModelInputError } from './errors.js';
 import { BaseModel, openModelInput, type ModelOptions } from './model.js';
 
@@ -64,7 +65,7 @@ export class KrigedXCO2Matrix extends BaseModel {
 
   async describe(): Promise<DatasetMetadata> {
     const { cells } = await this.read();
-    const bbox = boundingBox(cells);
+    const bbox = flatBbox([cells]);
     return {
       gridded: true,
       grid: (this.config.grid as Record<string, unknown> | undefined) ?? {},

@@ -1,5 +1,6 @@
+import { flatBbox } from '@geoworks/planar';
 import type { DatasetMetadata, GriddedLoad, GriddedStep } from '../types.js';
-import { bboxMd5, boundingBox, isoSeconds, roundTo } from './describe.js';
+import { bboxMd5, isoSeconds, roundTo } from './describe.js';
 import { ModelInputError } from './errors.js';
 import { BaseModel, openModelInput, type ModelOptions } from './model.js';
 
@@ -82,7 +83,7 @@ export class SpatioTemporalMatrix extends BaseModel {
 
   async describe(): Promise<DatasetMetadata> {
     const times = this.times();
-    const bbox = boundingBox(await this.cells());
+    const bbox = flatBbox([await this.cells()]);
     return {
       gridded: true,
       grid: (this.config.grid as Record<string, unknown> | undefined) ?? DEFAULT_GRID,

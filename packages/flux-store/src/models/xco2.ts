@@ -1,6 +1,7 @@
+import { flatBbox } from '@geoworks/planar';
 import { utcDate } from '../dates.js';
 import type { DatasetMetadata, PointsLoad } from '../types.js';
-import { bboxMd5, boundingBox, isoSeconds } from './describe.js';
+import { bboxMd5, isoSeconds } from './describe.js';
 import { ModelInputError } from './errors.js';
 import { BaseModel, openModelInput, type ModelOptions } from './model.js';
 
@@ -65,7 +66,7 @@ export class XCO2Matrix extends BaseModel {
       xy[2 * index] = table.x[index]!;
       xy[2 * index + 1] = table.y[index]!;
     }
-    const bbox = boundingBox(xy);
+    const bbox = flatBbox([xy]);
     const days = [...new Set(Array.from(table.times))].sort((a, b) => a - b);
     return {
       gridded: false,
