@@ -1,4 +1,9 @@
-import type { ConfigField, ConfigSchema } from '@geoworks/config';
+import {
+  DATA_DIR_TOKEN,
+  DATA_DIR_VARIABLE,
+  type ConfigField,
+  type ConfigSchema,
+} from '@geoworks/config';
 import type { CliOptions } from './cli.js';
 
 /** Where a command-line tool's config file is. */
@@ -34,6 +39,9 @@ export function settingsHelp(
     'its default',
   ];
   const rows = fields.map((field) => [namesOf(field, options), describe(field)] as const);
+  if (fields.some((field) => String(field.default).startsWith(DATA_DIR_TOKEN))) {
+    rows.push([DATA_DIR_VARIABLE, 'The geoworks data directory (default: ./data)']);
+  }
   const width = Math.max(...rows.map(([names]) => names.length));
   return [
     `Settings, each from ${sources.join(', else ')}:`,

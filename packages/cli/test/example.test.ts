@@ -30,7 +30,7 @@ describe('the README example', () => {
     );
     expect((await runExample(example, { args: ['--version'], env })).stdout).toBe('1.0.0\n');
     expect((await runExample(example, { args: ['--help'], env })).stdout).toContain(
-      '  --dir, NOTES_DIR  Where the notes are kept (default: $GEOWORKS_DATA_DIR/notes)\n',
+      '  --dir, NOTES_DIR   Where the notes are kept (default: $GEOWORKS_DATA_DIR/notes)\n',
     );
   });
 
