@@ -36,7 +36,7 @@ export function settingsHelp(
     ...(fields.some((field) => field.flag !== undefined) ? ['its option'] : []),
     'its environment variable',
     ...(file === undefined ? [] : [`the config file (${fileText(file)})`]),
-    'its default',
+    ...(fields.some((field) => field.default !== undefined) ? ['its default'] : []),
   ];
   const rows = fields.map((field) => [namesOf(field, options), describe(field)] as const);
   if (fields.some((field) => String(field.default).startsWith(DATA_DIR_TOKEN))) {
