@@ -3,20 +3,27 @@
 // with embedded defaults: SQLite files and data under one data directory, in-process queues.
 // Ctrl-C (or SIGTERM) stops them all cleanly.
 //
-// An app is a service when its package.json has `"geoworks": { "service": { "port": N } }`;
-// it is started as `node <app>/<main>` and told where the data lives by GEOWORKS_DATA_DIR.
+// An app is a service when its package exports `./config`, the module holding its
+// `configSchema`: the schema's `port` field (its `env` variable and its `default`) is where the
+// port is written, once, for the service and for this script, which reads the built module.
+// Each service is started as `node <app>/<main>` and told where the data lives by
+// GEOWORKS_DATA_DIR.
+//
+// Usage: node tools/start.mjs [workspace root]; the root defaults to this repository (the
+// tests point it at a small workspace of their own).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const root = resolve(process.argv[2] ?? dirname(dirname(fileURLToPath(import.meta.url))));
 const appsDir = join(root, 'apps');
-const dataDir = resolve(process.env.GEOWORKS_DATA_DIR ?? join(root, 'data'));
+const dataDir = resolve(process.env.GEOWORKS_DATA_DIR || join(root, 'data'));
 const STOP_TIMEOUT_MS = 20_000;
 
+/** The service apps, each with its built config module and main, in name order. */
 function findServices() {
   if (!existsSync(appsDir)) return [];
   return readdirSync(appsDir, { withFileTypes: true })
@@ -24,14 +31,27 @@ function findServices() {
     .map((entry) => {
       const dir = join(appsDir, entry.name);
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-      const service = pkg.geoworks?.service;
-      if (service === undefined) return null;
-      const portEnv = service.portEnv;
-      const port = Number((portEnv && process.env[portEnv]) || service.port);
-      return { name: entry.name, dir, main: join(dir, pkg.main ?? 'dist/main.js'), port };
+      const exported = pkg.exports?.['./config'];
+      if (exported === undefined) return null;
+      const config = join(dir, typeof exported === 'string' ? exported : exported.default);
+      return { name: entry.name, dir, config, main: join(dir, pkg.main ?? 'dist/main.js') };
     })
     .filter((service) => service !== null)
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The port a service listens on: its schema's port variable when set, else the default. */
+async function portOf(service) {
+  const { configSchema } = await import(pathToFileURL(service.config).href);
+  const field = configSchema?.port;
+  if (field?.env === undefined || field.default === undefined)
+    throw new Error(`${service.config} has no configSchema.port with an env and a default`);
+  const given = process.env[field.env]?.trim();
+  const text = given ? given : String(field.default);
+  const port = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535))
+    throw new Error(`${field.env}=${JSON.stringify(text)}: expected a port from 1 to 65535`);
+  return port;
 }
 
 function waitForPort(port, child, timeoutMs = 60_000) {
@@ -59,6 +79,21 @@ function waitForPort(port, child, timeoutMs = 60_000) {
 }
 
 const services = findServices();
+for (const service of services) {
+  const missing = [service.config, service.main].find((file) => !existsSync(file));
+  if (missing !== undefined) {
+    console.error(
+      `geoworks: ${service.name} is not built (${missing} is missing); run npm run build`,
+    );
+    process.exit(1);
+  }
+  try {
+    service.port = await portOf(service);
+  } catch (error) {
+    console.error(`geoworks: ${service.name}: ${error.message}`);
+    process.exit(1);
+  }
+}
 if (services.length === 0) {
   console.log('geoworks: no service apps in apps/ yet, so there is nothing to start.');
   console.log('geoworks: the libraries in packages/ are built and ready to import.');
@@ -104,12 +139,6 @@ process.on('SIGTERM', () => void stopAll(0));
 
 console.log(`geoworks: starting ${services.length} service(s); data in ${dataDir}`);
 for (const service of services) {
-  if (!existsSync(service.main)) {
-    console.error(
-      `geoworks: ${service.name} is not built (${service.main} is missing); run npm run build`,
-    );
-    await stopAll(1);
-  }
   // Own process group: a Ctrl-C reaches only this supervisor, which stops each service once;
   // the IPC channel lets a service notice if this supervisor dies without a word.
   const child = spawn(process.execPath, [service.main], {

@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 // ckanpackager: the command line client of the packager service, as the original's.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import {
+  defineCli,
+  packageVersion,
+  UsageError,
+  type CliOptions,
+  type CommandContext,
+  type Invocation,
+} from '@geoworks/cli';
+import { defineConfig, type Env } from '@geoworks/config';
 
 const USAGE = `Command line client of a packager (ckanpackager) service.
 
@@ -23,11 +29,8 @@ Options:
     -d FILE     JSON file of default parameters, such as {"secret": "...", "api_url":
                 "https://.../api/3/action/datastore_search"}. Default:
                 /etc/ckanpackager/ckanpackager-cli.json when it exists.
-    -s SECRET   The secret; overrides the defaults file and PACKAGER_SECRET (a secret:
-                PARAM:VALUE overrides this one).
 
-Exit status: 0 done, 1 the service refused or failed, 2 bad usage.
-`;
+Exit status: 0 done, 1 the service refused or failed, 2 bad usage.`;
 
 const TASKS: Record<string, string> = {
   datastore: '/package_datastore',
@@ -45,68 +48,79 @@ const STATS: Record<string, string> = {
   errors: '/statistics/errors',
 };
 
-const DEFAULTS_FILE = '/etc/ckanpackager/ckanpackager-cli.json';
+const options = {
+  quiet: { type: 'boolean', short: 'q' },
+  host: { type: 'string', short: 'p' },
+  defaults: { type: 'string', short: 'd' },
+  secret: { type: 'string', short: 's' },
+} as const satisfies CliOptions;
 
-class UsageError extends Error {}
+const schema = defineConfig({
+  secret: {
+    env: 'PACKAGER_SECRET',
+    flag: 'secret',
+    type: 'string',
+    optional: true,
+    secret: true,
+    description: 'The shared secret (a secret:VALUE parameter wins over it)',
+  },
+});
 
-interface Command {
+/** The service path of a command and the PARAM:VALUE arguments it leaves. */
+const ROUTES: Record<string, (args: string[]) => { path: string; rest: string[] }> = {
+  status: ([id]) => ({
+    path: id === undefined ? '/status' : `/status/${encodeURIComponent(id)}`,
+    rest: [],
+  }),
+  cc: () => ({ path: '/clear_caches', rest: [] }),
+  'clear-cache': () => ({ path: '/clear_caches', rest: [] }),
+  stats: (args) => {
+    const [first, ...others] = args;
+    const named = first !== undefined && !first.includes(':');
+    const kind = named ? first : 'totals';
+    const path = STATS[kind];
+    if (path === undefined)
+      throw new UsageError(`stats: unknown kind "${kind}" (totals, requests or errors)`);
+    return { path, rest: named ? others : args };
+  },
+  queue: ([task = '', ...rest]) => {
+    const path = TASKS[task];
+    if (path === undefined)
+      throw new UsageError(`queue: unknown task "${task}" (datastore, dwc or url)`);
+    return { path, rest };
+  },
+};
+
+interface Request {
   path: string;
   parameters: Record<string, string>;
+  host: string;
+  quiet: boolean;
 }
 
-function parseCommand(positionals: string[]): { path: string; rest: string[] } {
-  const [verb, ...rest] = positionals;
-  switch (verb) {
-    case 'status':
-      if (rest.length > 1) throw new UsageError('status takes at most one JOB_ID');
-      return {
-        path: rest[0] === undefined ? '/status' : `/status/${encodeURIComponent(rest[0])}`,
-        rest: [],
-      };
-    case 'cc':
-    case 'clear-cache':
-      if (rest.length > 0) throw new UsageError(`${verb} takes no parameters`);
-      return { path: '/clear_caches', rest };
-    case 'stats': {
-      const kind = rest[0] !== undefined && !rest[0].includes(':') ? rest.shift()! : 'totals';
-      const path = STATS[kind];
-      if (path === undefined)
-        throw new UsageError(`stats: unknown kind "${kind}" (totals, requests or errors)`);
-      return { path, rest };
-    }
-    case 'queue': {
-      const task = rest.shift();
-      if (task === undefined) throw new UsageError('queue: TASK is missing');
-      const path = TASKS[task];
-      if (path === undefined)
-        throw new UsageError(`queue: unknown task "${task}" (datastore, dwc or url)`);
-      return { path, rest };
-    }
-    case undefined:
-      throw new UsageError('A command is missing');
-    default:
-      throw new UsageError(`Unknown command "${verb}"`);
+/** The request an invocation asks for: defaults file < secret setting < PARAM:VALUE. */
+function requestOf({
+  command,
+  args,
+  values,
+  settings,
+  configFile,
+}: Invocation<typeof options, typeof schema>): Request {
+  const { path, rest } = ROUTES[command]!(args);
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of Object.entries(configFile?.values ?? {})) {
+    parameters[name] =
+      typeof value === 'string' ? value : defaultText(configFile!.path, name, value);
   }
-}
-
-function readDefaults(file: string | undefined): Record<string, string> {
-  const path = file ?? (existsSync(DEFAULTS_FILE) ? DEFAULTS_FILE : undefined);
-  if (path === undefined) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`Cannot read the defaults file ${path}: ${(error as Error).message}`);
+  if (settings.secret !== undefined) parameters.secret = settings.secret;
+  for (const pair of rest) {
+    const colon = pair.indexOf(':');
+    if (colon <= 0) throw new UsageError(`"${pair}" is not PARAM:VALUE`);
+    parameters[pair.slice(0, colon)] = pair.slice(colon + 1);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new UsageError(`The defaults file ${path} must hold a JSON object`);
-  }
-  return Object.fromEntries(
-    Object.entries(parsed).map(([name, value]) => [
-      name,
-      typeof value === 'string' ? value : defaultText(path, name, value),
-    ]),
-  );
+  let host = values.host ?? 'http://127.0.0.1:8765';
+  if (!/^https?:\/\//.test(host)) host = `http://${host}`;
+  return { path, parameters, host: host.replace(/\/+$/, ''), quiet: values.quiet ?? false };
 }
 
 // A value JSON.parse could read may still be too deep for JSON.stringify to write back.
@@ -121,68 +135,24 @@ function defaultText(path: string, name: string, value: unknown): string {
   }
 }
 
-/** Builds the request a command line asks for. */
-export function buildCommand(
-  argv: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Command & { host: string; quiet: boolean } {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-      host: { type: 'string', short: 'p' },
-      defaults: { type: 'string', short: 'd' },
-      secret: { type: 'string', short: 's' },
-    },
-  });
-  const { path, rest } = parseCommand(positionals);
-  const parameters = readDefaults(values.defaults);
-  if (parameters.secret === undefined && env.PACKAGER_SECRET !== undefined)
-    parameters.secret = env.PACKAGER_SECRET;
-  if (values.secret !== undefined) parameters.secret = values.secret;
-  for (const pair of rest) {
-    const colon = pair.indexOf(':');
-    if (colon <= 0) throw new UsageError(`"${pair}" is not PARAM:VALUE`);
-    parameters[pair.slice(0, colon)] = pair.slice(colon + 1);
-  }
-  let host = values.host ?? 'http://127.0.0.1:8765';
-  if (!/^https?:\/\//.test(host)) host = `http://${host}`;
-  return { path, parameters, host: host.replace(/\/+$/, ''), quiet: values.quiet ?? false };
-}
-
-async function main(argv: string[]): Promise<number> {
-  if (argv.includes('-h') || argv.includes('--help')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (argv.includes('--version')) {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      version: string;
-    };
-    process.stdout.write(`${pkg.version}\n`);
-    return 0;
-  }
-  let command: ReturnType<typeof buildCommand>;
-  try {
-    command = buildCommand(argv);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+/** Sends the request a command asks for and prints the answer: 0 when the service accepted it. */
+async function send(invocation: CommandContext<typeof options, typeof schema>): Promise<number> {
+  const { io } = invocation;
+  const request = requestOf(invocation);
   let response: Response;
   try {
-    response = await fetch(`${command.host}${command.path}`, {
+    response = await fetch(`${request.host}${request.path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams(command.parameters).toString(),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: new URLSearchParams(request.parameters).toString(),
       signal: AbortSignal.timeout(60_000),
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    if (!command.quiet) process.stderr.write(`Cannot reach ${command.host}: ${cause}\n`);
+    if (!request.quiet) io.stderr.write(`Cannot reach ${request.host}: ${cause}\n`);
     return 1;
   }
   const text = await response.text();
@@ -192,14 +162,30 @@ async function main(argv: string[]): Promise<number> {
   } catch {
     // Not JSON: print as is.
   }
-  if (!command.quiet) (response.ok ? process.stdout : process.stderr).write(`${output}\n`);
+  if (!request.quiet) (response.ok ? io.stdout : io.stderr).write(`${output}\n`);
   return response.ok ? 0 : 1;
 }
 
-// Run only as a program (also through the bin symlink), not when imported by the tests.
-const invoked = process.argv[1] === undefined ? undefined : realpathSync(process.argv[1]);
-if (invoked === fileURLToPath(import.meta.url)) {
-  process.exitCode = await main(process.argv.slice(2));
+export const ckanpackager = defineCli({
+  name: 'ckanpackager',
+  version: packageVersion(new URL('../package.json', import.meta.url)),
+  usage: USAGE,
+  options,
+  config: { schema, file: { flag: 'defaults', path: '/etc/ckanpackager/ckanpackager-cli.json' } },
+  commands: {
+    status: { args: ['JOB_ID?'], run: send },
+    cc: { run: send },
+    'clear-cache': { run: send },
+    stats: { args: ['KIND-OR-PARAM:VALUE...'], run: send },
+    queue: { args: ['TASK', 'PARAM:VALUE...'], run: send },
+  },
+});
+
+/** The request a command line asks for, without sending it. */
+export function buildCommand(argv: string[], env: Env = process.env): Request {
+  const invocation = ckanpackager.parse(argv, env);
+  if (typeof invocation === 'string') throw new UsageError(`--${invocation} sends no request`);
+  return requestOf(invocation);
 }
 
-export { main as runCli, USAGE };
+await ckanpackager.main(import.meta.url);

@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { textIo } from '@geoworks/cli';
 import { describeConfig } from '@geoworks/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCommand, runCli } from '../src/cli.js';
+import { buildCommand, ckanpackager } from '../src/cli.js';
 import { configSchema } from '../src/config.js';
 import { startService } from './helpers.js';
 
@@ -21,21 +25,9 @@ describe('ckanpackager command line', () => {
   });
 
   async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const stdout = process.stdout.write;
-    const stderr = process.stderr.write;
-    const out: string[] = [];
-    const err: string[] = [];
-    process.stdout.write = ((chunk: string) =>
-      out.push(String(chunk)) > 0) as typeof process.stdout.write;
-    process.stderr.write = ((chunk: string) =>
-      err.push(String(chunk)) > 0) as typeof process.stderr.write;
-    try {
-      const code = await runCli(args);
-      return { code, out: out.join(''), err: err.join('') };
-    } finally {
-      process.stdout.write = stdout;
-      process.stderr.write = stderr;
-    }
+    const io = textIo();
+    const code = await ckanpackager.run(args, io);
+    return { code, out: io.stdout.text, err: io.stderr.text };
   }
 
   /** `queue datastore` for resource `r` and `a@b.org` with more PARAM:VALUE pairs. */
@@ -146,6 +138,40 @@ describe('ckanpackager command line', () => {
       status: 'failed',
       error: 'BadRequestError',
       message: 'Parameter filters is nested more than 32 levels deep',
+    });
+  });
+
+  it('prints its help with its settings, and its version', async () => {
+    const help = await run(['-h']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Command line client of a packager \(ckanpackager\) service\.\n/);
+    expect(help.out).toContain(
+      'Settings, each from its option, else its environment variable, else the config file (--defaults FILE, else /etc/ckanpackager/ckanpackager-cli.json if it exists):\n' +
+        '  -s, --secret, PACKAGER_SECRET  The shared secret (a secret:VALUE parameter wins over it)\n',
+    );
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(await run(['status', '--version'])).toEqual({
+      code: 0,
+      out: `${pkg.version}\n`,
+      err: '',
+    });
+  });
+
+  it('runs as a program, taking the secret from PACKAGER_SECRET', async () => {
+    const program = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+    const args = ['--import', 'tsx', '--conditions=@geoworks/source', program, '-p', service.url];
+    const { stdout } = await promisify(execFile)(process.execPath, [...args, 'status'], {
+      env: { ...process.env, PACKAGER_SECRET: 'cli-secret' },
+    });
+    expect(JSON.parse(stdout)).toMatchObject({ worker_count: 3 });
+    const refused = await promisify(execFile)(process.execPath, [...args, 'status'], {
+      env: { ...process.env, PACKAGER_SECRET: 'wrong' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(refused).toMatchObject({ code: 1 });
+    expect(JSON.parse((refused as { stderr: string }).stderr)).toMatchObject({
+      error: 'NotAuthorizedError',
     });
   });
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -211,11 +211,15 @@ describe('the accounts CLI', { timeout: 120_000 }, () => {
     expect(existsSync(db)).toBe(false);
   });
 
-  it('prints its usage with --help', async () => {
-    const help = await runCli(['--help']);
+  it('prints its usage with --help, and its version with --version', async () => {
+    const [help, version] = await Promise.all([runCli(['--help']), runCli(['list', '--version'])]);
     expect(help.code).toBe(0);
     expect(help.stderr).toBe('');
     expect(help.stdout).toMatch(/^Usage: accounts --db <file> <command> \[arguments\]\n/);
     expect(help.stdout).toContain('Exit status: 0 done, 1 the command failed, 2 bad usage.');
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(version).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 });

@@ -1,16 +1,20 @@
-import { openAsBlob } from 'node:fs';
-import { basename } from 'node:path';
 import { AbortedError, InvalidInputError } from '@geoworks/errors';
 import { sleep } from '@geoworks/http-client';
 import type { NpyArray } from '@geoworks/npz';
-import {
-  EngineNotFoundError,
-  EngineUpstreamError,
-  errorForRefusal,
-  WaitTimeoutError,
-} from './errors.js';
+import { readJson, readText, successOf } from './answers.js';
+import { EngineUpstreamError, WaitTimeoutError } from './errors.js';
 import { saveBody } from './files.js';
 import { Transport, type Exchange, type RequestSpec } from './http.js';
+import {
+  checkId,
+  checkTarget,
+  count,
+  engineTime,
+  extractTarget,
+  fileOf,
+  messageOf,
+  runForm,
+} from './inputs.js';
 import {
   BadShape,
   isRecord,
@@ -23,6 +27,7 @@ import {
   toStrings,
   toValidation,
 } from './normalize.js';
+import { Session } from './session.js';
 import {
   isFinalStatus,
   type Calculation,
@@ -31,12 +36,10 @@ import {
   type CallOptions,
   type DownloadOptions,
   type ExtractQuery,
-  type FileInput,
   type ListOptions,
   type LogOptions,
   type LogRow,
   type Output,
-  type RunArchiveInput,
   type RunInput,
   type SavedFile,
   type SaveOptions,
@@ -57,9 +60,7 @@ export class CalcEngineClient {
   readonly url: string;
   private readonly transport: Transport;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  private readonly username: string | undefined;
-  private readonly password: string | undefined;
-  private session: Promise<void> | undefined;
+  private readonly session: Session;
 
   constructor(options: CalcEngineClientOptions) {
     if (options === null || typeof options !== 'object') {
@@ -101,8 +102,7 @@ export class CalcEngineClient {
       sleep: this.sleep,
     });
     this.url = this.transport.base.toString();
-    this.username = options.username === '' ? undefined : options.username;
-    this.password = options.password;
+    this.session = new Session(this.transport, options.username, options.password);
   }
 
   // ---------------------------------------------------------------- accounts
@@ -114,68 +114,12 @@ export class CalcEngineClient {
    * (`Invalid login`, 403); a server without authentication has no such route (404).
    */
   async login(options: CallOptions = {}): Promise<void> {
-    await this.startSession(options, false);
+    await this.session.login(options);
   }
 
   /** Logs out (`POST /accounts/ajax_logout/`) and forgets the session. */
   async logout(options: CallOptions = {}): Promise<void> {
-    try {
-      await this.transport.request(
-        { method: 'POST', path: 'accounts/ajax_logout/' },
-        readText,
-        options,
-      );
-    } finally {
-      await this.transport.forget('sessionid');
-      this.session = undefined;
-    }
-  }
-
-  /**
-   * Logs in. The automatic login (`lenient`) takes a 404 to mean the server has no
-   * authentication (the engine only routes `/accounts/` when it is locked down) and goes on
-   * without a session.
-   */
-  private async startSession(options: CallOptions, lenient: boolean): Promise<void> {
-    const username = this.username;
-    if (username === undefined) {
-      throw new InvalidInputError('login() needs a username (pass username and password)');
-    }
-    const password = this.password ?? '';
-    const session = this.transport
-      .request(
-        {
-          method: 'POST',
-          path: 'accounts/ajax_login/',
-          body: () => new URLSearchParams({ username, password }),
-        },
-        readText,
-        options,
-      )
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          if (lenient && error instanceof EngineNotFoundError) return undefined;
-          throw error;
-        },
-      );
-    this.session = session;
-    try {
-      await session;
-    } catch (error) {
-      if (this.session === session) this.session = undefined;
-      throw error;
-    }
-  }
-
-  /** Logs in once, before the first call, when a username is configured. */
-  private async ensureSession(options: CallOptions): Promise<void> {
-    if (this.username === undefined) return;
-    if (this.session === undefined) {
-      await this.startSession({ signal: options.signal, timeoutMs: options.timeoutMs }, true);
-      return;
-    }
-    await this.session;
+    await this.session.logout(options);
   }
 
   private async send<T>(
@@ -183,7 +127,7 @@ export class CalcEngineClient {
     read: (exchange: Exchange) => Promise<T>,
     options: CallOptions,
   ): Promise<T> {
-    await this.ensureSession(options);
+    await this.session.ensure(options);
     return this.transport.request(spec, read, options);
   }
 
@@ -576,191 +520,4 @@ export class CalcEngineClient {
       options,
     );
   }
-}
-
-// ---------------------------------------------------------------- helpers
-
-async function readText(exchange: Exchange): Promise<string> {
-  return exchange.response.text();
-}
-
-async function readJson(exchange: Exchange): Promise<unknown> {
-  const text = await exchange.response.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    const type = exchange.response.headers.get('content-type') ?? 'no content type';
-    const snippet = text.trim().slice(0, 200);
-    throw new EngineUpstreamError(
-      exchange.info(`Expected JSON, got ${type}: ${snippet === '' ? '(empty body)' : snippet}`),
-    );
-  }
-}
-
-/** `{"success": ...}` gives its message; `{"error": ...}` is thrown whatever the status. */
-function successOf(exchange: Exchange, body: unknown): string {
-  if (isRecord(body)) {
-    if (typeof body.error === 'string') throw errorForRefusal(exchange.info(body.error));
-    if (body.success !== undefined) return String(body.success);
-  }
-  throw new BadShape('expected {"success": ...} or {"error": ...}');
-}
-
-function checkId(id: unknown, what = 'job id'): asserts id is number {
-  if (!(typeof id === 'number' && Number.isSafeInteger(id) && id >= 0)) {
-    throw new InvalidInputError(`The ${what} must be a non-negative integer, not ${String(id)}`);
-  }
-}
-
-function count(value: unknown, what: string): number {
-  if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) {
-    throw new InvalidInputError(`${what} must be a non-negative integer, not ${String(value)}`);
-  }
-  return value;
-}
-
-function checkTarget(options: { to?: unknown } | undefined): void {
-  const to = options?.to;
-  const writable =
-    typeof to === 'object' &&
-    to !== null &&
-    typeof (to as { write?: unknown }).write === 'function';
-  if (!((typeof to === 'string' && to !== '') || writable)) {
-    throw new InvalidInputError('`to` must be a file or directory path, or a Writable stream');
-  }
-}
-
-/** The engine compares `start_time` as text with `YYYY-MM-DD HH:MM:SS` (UTC) values. */
-function engineTime(value: Date | string): string {
-  if (typeof value === 'string') return value;
-  if (Number.isNaN(value.getTime())) throw new InvalidInputError('startTime is an invalid Date');
-  return value.toISOString().slice(0, 19).replace('T', ' ');
-}
-
-function extractTarget(
-  id: number,
-  what: string,
-  query: ExtractQuery | undefined,
-): { path: string; params: URLSearchParams } {
-  if (typeof what !== 'string' || what.trim() === '') {
-    throw new InvalidInputError('extract needs what to extract, such as "hcurves"');
-  }
-  const mark = what.indexOf('?');
-  const name = mark < 0 ? what : what.slice(0, mark);
-  const params = new URLSearchParams(mark < 0 ? '' : what.slice(mark + 1));
-  if (!/^[-/_.\w]+$/.test(name) || name.split('/').some((part) => part === '.' || part === '..')) {
-    throw new InvalidInputError(`Cannot extract "${name}": use letters, digits, - _ . and /`);
-  }
-  if (query !== undefined) {
-    const extra =
-      typeof query === 'string' || query instanceof URLSearchParams
-        ? new URLSearchParams(query)
-        : entriesOf(query);
-    for (const [key, value] of extra) params.append(key, value);
-  }
-  const path = name
-    .split('/')
-    .filter((segment) => segment !== '')
-    .map(encodeURIComponent)
-    .join('/');
-  return { path: `v1/calc/${id}/extract/${path}`, params };
-}
-
-function entriesOf(query: Exclude<ExtractQuery, string | URLSearchParams>): [string, string][] {
-  const entries: [string, string][] = [];
-  for (const [key, value] of Object.entries(query)) {
-    const values: readonly (string | number | boolean)[] = Array.isArray(value)
-      ? (value as readonly (string | number | boolean)[])
-      : [value as string | number | boolean];
-    for (const item of values) entries.push([key, String(item)]);
-  }
-  return entries;
-}
-
-interface NamedBlob {
-  name: string;
-  blob: Blob;
-}
-
-/** A path (read lazily from disk, never loaded whole), bytes, or `{name, content}`. */
-async function fileOf(
-  file: FileInput | Uint8Array | { name: string; content: string | Uint8Array | Blob },
-  defaultName: string,
-  what: string,
-): Promise<NamedBlob> {
-  if (typeof file === 'string') {
-    try {
-      return { name: basename(file), blob: await openAsBlob(file) };
-    } catch (error) {
-      throw new InvalidInputError(`Cannot read the ${what} ${file}: ${messageOf(error)}`, {
-        code: 'UNREADABLE_FILE',
-        cause: error,
-      });
-    }
-  }
-  if (file instanceof Uint8Array) return { name: defaultName, blob: blobOf(file) };
-  if (isRecord(file) && typeof file.name === 'string' && file.name !== '') {
-    const { content } = file;
-    if (typeof content === 'string' || content instanceof Uint8Array || content instanceof Blob) {
-      return { name: basename(file.name), blob: blobOf(content) };
-    }
-  }
-  throw new InvalidInputError(`The ${what} must be a path or { name, content }`);
-}
-
-function blobOf(content: string | Uint8Array | Blob): Blob {
-  if (content instanceof Blob) return content;
-  if (typeof content === 'string') return new Blob([content]);
-  return new Blob([content as Uint8Array<ArrayBuffer>]);
-}
-
-function isArchiveInput(input: RunInput): input is RunArchiveInput {
-  return 'archive' in input && input.archive !== undefined;
-}
-
-async function runForm(input: RunInput): Promise<FormData> {
-  if (typeof input !== 'object' || input === null) {
-    throw new InvalidInputError('run() needs { jobIni, inputs } or { archive }');
-  }
-  const form = new FormData();
-  if (isArchiveInput(input)) {
-    const archive = await fileOf(input.archive, 'job.zip', 'archive');
-    form.append('archive', archive.blob, archive.name);
-    if (input.jobIni !== undefined) {
-      if (typeof input.jobIni !== 'string' || input.jobIni === '') {
-        throw new InvalidInputError('With an archive, jobIni is the name of the ini inside it');
-      }
-      form.append('job_ini', input.jobIni);
-    }
-  } else if (input.jobIni !== undefined) {
-    const ini = await fileOf(input.jobIni, 'job.ini', 'job.ini');
-    const inputs = input.inputs ?? [];
-    if (!Array.isArray(inputs)) throw new InvalidInputError('inputs must be a list of files');
-    const files = [ini];
-    for (const item of inputs) files.push(await fileOf(item, 'input', 'input file'));
-    const names = new Set<string>();
-    for (const file of files) {
-      // The server keeps one file per name: a second one would silently replace the first.
-      if (names.has(file.name)) {
-        throw new InvalidInputError(`Two files are named ${file.name}; use an archive instead`);
-      }
-      names.add(file.name);
-    }
-    form.append('job_config', ini.blob, ini.name);
-    files.slice(1).forEach((file, index) => {
-      form.append(`input_model_${index + 1}`, file.blob, file.name);
-    });
-    form.append('job_ini', ini.name);
-  } else {
-    throw new InvalidInputError('run() needs { jobIni, inputs } or { archive }');
-  }
-  if (input.hazardJobId !== undefined) {
-    checkId(input.hazardJobId, 'hazardJobId');
-    form.append('hazard_job_id', String(input.hazardJobId));
-  }
-  return form;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

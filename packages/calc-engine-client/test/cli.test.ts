@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../src/cli/main.js';
+import { textIo } from '@geoworks/cli';
+import { calcEngine } from '../src/cli.js';
 import { fakeEngine, INPUTS, jobIni, runCliProcess, temporaryDir, until } from './helpers/setup.js';
 import { makeZip } from './helpers/zip.js';
 
@@ -17,17 +18,9 @@ function jobFiles(description: string): string[] {
 
 /** The CLI in this process, for the commands that need no signals. */
 async function cli(args: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-    homedir: temporaryDir('calc-engine-home'),
-    onInterrupt: () => () => {},
-  };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
+  const io = textIo({ env });
+  const code = await calcEngine.run(args, io);
+  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
 }
 
 describe('calc-engine run --wait (child process)', () => {
@@ -321,5 +314,51 @@ describe('calc-engine commands (in process)', () => {
   it('says so when there are no calculations', async () => {
     const engine = await fakeEngine();
     expect((await cli(['list'], { CALC_ENGINE_URL: engine.url })).stdout).toBe('No calculations\n');
+  });
+
+  it('prints its help and version, and exits 2 for settings or inputs it cannot use', async () => {
+    const help = await cli(['--help']);
+    expect(help.stdout).toMatch(
+      /^ {2}--url, CALC_ENGINE_URL +The engine server \(default: http:\/\/localhost:8800\)$/m,
+    );
+    expect(help.stdout).toMatch(/ else ~\/\.config\/geoworks\/calc-engine\.json if it exists/);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(await cli(['status', '1', '--version'])).toEqual({
+      code: 0,
+      stdout: `${pkg.version}\n`,
+      stderr: '',
+    });
+    expect(await cli(['list'], { CALC_ENGINE_URL: 'ftp://engine' })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'calc-engine: Invalid configuration (1 problem):\n  CALC_ENGINE_URL="ftp://engine": expected an absolute URL starting with http: or https:\n',
+    });
+    const engine = await fakeEngine();
+    const missing = join(temporaryDir(), 'none.ini');
+    const unreadable = await cli(['--url', engine.url, 'run', missing]);
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stderr).toBe(
+      `calc-engine: Cannot read the job.ini ${missing}: Unable to open file as blob\n`,
+    );
+    expect(engine.count('/v1/calc/run')).toBe(0);
+  });
+
+  it('stops waiting at Ctrl-C and exits 130, the job left running', async () => {
+    const engine = await fakeEngine({ tickMs: 20 });
+    const io = textIo();
+    const running = calcEngine.run(
+      ['--url', engine.url, 'run', ...jobFiles('hang'), '--wait', '--poll-ms', '30'],
+      io,
+    );
+    await until(() => io.stdout.text.includes('Step 1'));
+    expect(io.interrupt()).toBe(true);
+    expect(await running).toBe(130);
+    expect(io.stderr.text).toBe(
+      'Job 1 created\nInterrupted: stopped waiting; job 1 keeps running (calc-engine abort 1 stops it)\n',
+    );
+    expect(engine.jobs.get(1)?.status).toBe('executing');
   });
 });

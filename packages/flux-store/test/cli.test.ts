@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { fluxFixture } from '@geoworks/test-fixtures';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runFluxManage } from '../src/cli.js';
+import { textIo } from '@geoworks/cli';
+import { fluxManage } from '../src/cli.js';
 import { FluxStore } from '../src/index.js';
 
 const fixture = fluxFixture;
@@ -33,15 +34,9 @@ async function manage(
   args: string[],
   isTty = false,
 ): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runFluxManage([...args, '--db', db], {
-    out: (text) => (out += text),
-    err: (text) => (err += text),
-    isTty,
-    env: {},
-  });
-  return { code, out, err };
+  const io = textIo({ stderrTTY: isTty });
+  const code = await fluxManage.run([...args, '--db', db], io);
+  return { code, out: io.stdout.text, err: io.stderr.text };
 }
 
 beforeEach(() => {
@@ -257,5 +252,29 @@ describe('flux-manage', () => {
     });
     expect((await run(['remove'])).code).toBe(2);
     expect((await run(['rename', '-n', 'nothing', '-r', 'other'])).code).toBe(1);
+  });
+
+  it('prints its help and version, and finds the database where flux-server does', async () => {
+    const help = textIo();
+    expect(await fluxManage.run(['--help'], help)).toBe(0);
+    expect(help.stdout.text).toMatch(/^Usage:\n {4}flux-manage load -p <filepath>/);
+    expect(help.stdout.text).toContain(
+      '  --db, FLUX_DB      The flux database, shared with flux-server (default: $GEOWORKS_DATA_DIR/flux/flux.sqlite)\n',
+    );
+    const version = textIo();
+    expect(await fluxManage.run(['--version'], version)).toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(version.stdout.text).toBe(`${pkg.version}\n`);
+    // Without --db or FLUX_DB: $GEOWORKS_DATA_DIR/flux/flux.sqlite, as flux-server opens it.
+    const loaded = textIo({ env: { GEOWORKS_DATA_DIR: dir } });
+    expect(await fluxManage.run(loadCasa(), loaded)).toBe(0);
+    const store = FluxStore.open(join(dir, 'flux', 'flux.sqlite'));
+    expect(store.list('collections')).toEqual([{ name: 'casa' }]);
+    store.close();
+    const own = textIo({ env: { GEOWORKS_DATA_DIR: dir, FLUX_DB: db } });
+    expect(await fluxManage.run(['db', '-l', 'collections'], own)).toBe(0);
+    expect(own.stdout.text).toBe('');
   });
 });

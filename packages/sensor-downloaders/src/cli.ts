@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 // sensor-download: search and download scenes from the command line.
-import { readFileSync, realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { isGeoworksError } from '@geoworks/errors';
+import {
+  defineCli,
+  packageVersion,
+  UsageError,
+  type CliIo,
+  type OptionValues,
+} from '@geoworks/cli';
+import type { StringField } from '@geoworks/config';
 import { AggregateSensorApi } from './aggregate.js';
 import { BulkDownloader, type BulkSummary } from './bulk.js';
-import { DownloadCancelled } from './errors.js';
 import { createInstance, SENSOR_NAMES, SENSOR_REGISTRY, type Credentials } from './registry.js';
 import type { Scene, SceneQuery } from './search.js';
 
-export const USAGE = `Usage:
+const USAGE = `Usage:
     sensor-download search --provider NAME --platform NAME [--aoi AOI] [--start DATE] [--end DATE]
                            [--cloud-min N] [--cloud-max N] [--max-items N] [--option key=value ...] [--json]
     sensor-download get    (the search options) -o OUTDIR [--concurrency N] [--overwrite] [--extract]
@@ -28,65 +31,34 @@ Options:
     --option key=value     a provider option (e.g. shortName=MOD09GA, productType=S2MSI2A)
     --json                 JSON output
     -o, --outdir DIR       where scenes are written
-    --config FILE          credentials as JSON keywords (default $SENSOR_DOWNLOAD_CONFIG)
     -h, --help             this text
+    --version              the version of sensor-download
 
-Credentials come from --config, else the environment: the keywords in upper case
-(CMR_USERNAME, CMR_PASSWORD, CMR_TOKEN, COPERNICUS_USERNAME, COPERNICUS_PASSWORD, USGS_USERNAME,
-USGS_TOKEN, PLANET_API_KEY, and endpoint overrides such as COPERNICUS_CATALOGUE_URL).
+Exit status: 0 done, 1 failed (or some scenes failed), 2 bad usage, 130 cancelled.`;
 
-Exit status: 0 done, 1 failed (or some scenes failed), 2 bad usage, 130 cancelled.
-`;
-
-export interface SensorCliIo {
-  out(text: string): void;
-  err(text: string): void;
-  isTty: boolean;
-  env: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-  /** The terminal progress bars are drawn on (they move the cursor: a real TTY stream). */
-  terminal?: NodeJS.WriteStream;
-}
-
-class UsageError extends Error {}
-
-const defaultIo: SensorCliIo = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-  isTty: process.stderr.isTTY === true,
-  env: process.env,
-  terminal: process.stderr,
-};
-
-/** Credential keywords from a JSON config file, else from upper-case environment variables. */
-export function loadCredentials(
-  env: NodeJS.ProcessEnv,
-  configFile: string | undefined,
-): Credentials {
-  const file = configFile ?? env.SENSOR_DOWNLOAD_CONFIG;
-  if (file !== undefined && file !== '') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new UsageError(`Cannot read the credentials file ${file}: ${(error as Error).message}`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new UsageError(`${file} must hold a JSON object of credential keywords`);
-    return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
-  }
-  const keywords = new Set(
-    Object.values(SENSOR_REGISTRY).flatMap((entry) => [
-      ...entry.required.flatMap((key) => key.split('|')),
-      ...entry.optional,
-    ]),
-  );
-  return Object.fromEntries(
-    [...keywords]
-      .map((key) => [key, env[key.toUpperCase()]])
-      .filter(([, value]) => value !== undefined && value !== ''),
-  );
-}
+/**
+ * The credentials as settings: each registry keyword (`copernicus_username`) from its upper-case
+ * variable, else the config file's key of the same name.
+ */
+const CREDENTIALS: Readonly<Record<string, StringField & { optional: true }>> = Object.fromEntries(
+  [
+    ...new Set(
+      Object.values(SENSOR_REGISTRY).flatMap((entry) => [
+        ...entry.required.flatMap((key) => key.split('|')),
+        ...entry.optional,
+      ]),
+    ),
+  ].map((keyword) => [
+    keyword,
+    {
+      env: keyword.toUpperCase(),
+      type: 'string' as const,
+      optional: true as const,
+      secret: /password|token|key|totp/.test(keyword),
+      description: `"${keyword}" in the config file`,
+    },
+  ]),
+);
 
 function parseDate(text: string | undefined, flag: string): Date | undefined {
   if (text === undefined) return undefined;
@@ -105,36 +77,26 @@ function parseNumber(text: string | undefined, flag: string, integer = false): n
   return value;
 }
 
-function parse(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      provider: { type: 'string' },
-      platform: { type: 'string', multiple: true },
-      aoi: { type: 'string' },
-      start: { type: 'string' },
-      end: { type: 'string' },
-      'cloud-min': { type: 'string' },
-      'cloud-max': { type: 'string' },
-      'max-items': { type: 'string' },
-      option: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      outdir: { type: 'string', short: 'o' },
-      concurrency: { type: 'string' },
-      overwrite: { type: 'boolean' },
-      extract: { type: 'boolean' },
-      'fail-fast': { type: 'boolean' },
-      'activation-wait': { type: 'string' },
-      config: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}"`);
-  return { command: positionals[0], values };
-}
+const OPTIONS = {
+  provider: { type: 'string' },
+  platform: { type: 'string', multiple: true },
+  aoi: { type: 'string' },
+  start: { type: 'string' },
+  end: { type: 'string' },
+  'cloud-min': { type: 'string' },
+  'cloud-max': { type: 'string' },
+  'max-items': { type: 'string' },
+  option: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  outdir: { type: 'string', short: 'o' },
+  concurrency: { type: 'string' },
+  overwrite: { type: 'boolean' },
+  extract: { type: 'boolean' },
+  'fail-fast': { type: 'boolean' },
+  'activation-wait': { type: 'string' },
+} as const;
 
-type Values = ReturnType<typeof parse>['values'];
+type Values = OptionValues<typeof OPTIONS>;
 
 function query(values: Values): SceneQuery {
   const options: Record<string, string> = {};
@@ -173,14 +135,12 @@ function searcher(
   if (provider.toLowerCase() === 'all') {
     const aggregate = new AggregateSensorApi(credentials);
     if (aggregate.apis.length === 0)
-      throw new UsageError('No provider has credentials: see "Credentials" below');
+      throw new UsageError('No provider has credentials: see "Settings" below');
     return aggregate;
   }
   return createInstance(provider, credentials);
 }
 
-const pad = (text: string, width: number) =>
-  text.length >= width ? text : text + ' '.repeat(width - text.length);
 const megabytes = (bytes: number | undefined) =>
   bytes === undefined ? '?' : `${(bytes / 1e6).toFixed(1)} MB`;
 
@@ -190,7 +150,7 @@ function table(rows: string[][]): string {
     rows
       .map((row) =>
         row
-          .map((cell, column) => pad(cell, widths[column]!))
+          .map((cell, column) => cell.padEnd(widths[column]!))
           .join('  ')
           .trimEnd(),
       )
@@ -198,75 +158,66 @@ function table(rows: string[][]): string {
   );
 }
 
-/** Runs the command line; resolves with the exit status. */
-export async function runSensorDownload(
-  argv: string[],
-  io: SensorCliIo = defaultIo,
-): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { command, values } = parsed;
-  if (values.help === true) {
-    io.out(USAGE);
-    return 0;
-  }
-  let api: ReturnType<typeof searcher> | undefined;
-  try {
-    if (command === 'providers') {
-      const rows = [['provider', 'credentials', 'platforms']];
-      for (const [name, entry] of Object.entries(SENSOR_REGISTRY))
-        rows.push([
-          name,
-          entry.required.join(', ') || '(optional)',
-          entry.platformNames().join(', '),
-        ]);
-      io.out(table(rows));
-      return 0;
-    }
-    if (command !== 'search' && command !== 'get')
-      throw new UsageError(
-        command === undefined ? 'A command is required' : `Unknown command "${command}"`,
-      );
-    const search = query(values);
-    if (io.signal !== undefined) search.signal = io.signal;
-    if (command === 'get' && (values.outdir === undefined || values.outdir === ''))
-      throw new UsageError('get: -o/--outdir is required');
-    api = searcher(values, loadCredentials(io.env, values.config));
-    const scenes = api.scenes(search);
-    if (command === 'search') return await printSearch(io, scenes, values.json === true);
-    return await download(io, scenes, values);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (error instanceof DownloadCancelled) {
-      io.err('Cancelled.\n');
-      return 130;
-    }
-    io.err(
-      `${isGeoworksError(error) || error instanceof Error ? (error as Error).message : String(error)}\n`,
-    );
-    return isGeoworksError(error) && error.kind === 'invalid-input' ? 2 : 1;
-  } finally {
-    await api?.close();
-  }
-}
+export const sensorDownload = defineCli({
+  name: 'sensor-download',
+  version: packageVersion(new URL('../package.json', import.meta.url)),
+  usage: USAGE,
+  options: OPTIONS,
+  config: { schema: CREDENTIALS, file: { flag: 'config', env: 'SENSOR_DOWNLOAD_CONFIG' } },
+  commands: {
+    providers: {
+      run({ io }) {
+        const rows = [['provider', 'credentials', 'platforms']];
+        for (const [name, entry] of Object.entries(SENSOR_REGISTRY))
+          rows.push([
+            name,
+            entry.required.join(', ') || '(optional)',
+            entry.platformNames().join(', '),
+          ]);
+        io.stdout.write(table(rows));
+      },
+    },
+    search: {
+      run: ({ values, settings, io, interruptible }) =>
+        interruptible(async (signal) => {
+          const api = searcher(values, settings);
+          try {
+            return await printSearch(
+              io,
+              api.scenes({ ...query(values), signal }),
+              values.json === true,
+            );
+          } finally {
+            await api.close();
+          }
+        }),
+    },
+    get: {
+      run: ({ values, settings, io, interruptible }) =>
+        interruptible(async (signal) => {
+          const search = { ...query(values), signal };
+          if (values.outdir === undefined || values.outdir === '')
+            throw new UsageError('get: -o/--outdir is required');
+          const api = searcher(values, settings);
+          try {
+            return await download(io, api.scenes(search), values, signal);
+          } finally {
+            await api.close();
+          }
+        }),
+    },
+  },
+});
 
 async function printSearch(
-  io: SensorCliIo,
+  io: CliIo,
   scenes: AsyncIterable<Scene>,
   json: boolean,
 ): Promise<number> {
   const found: Scene[] = [];
   for await (const scene of scenes) found.push(scene);
   if (json) {
-    io.out(
+    io.stdout.write(
       `${JSON.stringify(
         found.map((scene) => scene.toJSON()),
         null,
@@ -286,25 +237,28 @@ async function printSearch(
       megabytes(scene.size),
     ]);
   }
-  io.out(table(rows));
-  io.out(`${found.length} scene(s)\n`);
+  io.stdout.write(table(rows));
+  io.stdout.write(`${found.length} scene(s)\n`);
   return 0;
 }
 
 async function download(
-  io: SensorCliIo,
+  io: CliIo,
   scenes: AsyncIterable<Scene>,
   values: Values,
+  signal: AbortSignal,
 ): Promise<number> {
   const bulk = new BulkDownloader(scenes);
+  // Bars move the cursor: only on a real terminal stream.
+  const terminal = io.stderr as Partial<NodeJS.WriteStream>;
   const bars =
-    io.isTty && io.terminal !== undefined
+    terminal.isTTY === true && typeof terminal.cursorTo === 'function'
       ? new cliProgress.MultiBar(
           {
             format: ' {bar} {percentage}% | {scene} | {value}/{total} MB',
             hideCursor: true,
             clearOnComplete: false,
-            stream: io.terminal,
+            stream: terminal as NodeJS.WriteStream,
           },
           cliProgress.Presets.shades_classic,
         )
@@ -312,7 +266,7 @@ async function download(
   const sceneBars = new Map<string, cliProgress.SingleBar>();
   const lastLine = new Map<string, number>();
   bulk.on('activating', (scene) =>
-    io.err(`${scene.sceneId}: waiting for ${scene.provider} to prepare it\n`),
+    io.stderr.write(`${scene.sceneId}: waiting for ${scene.provider} to prepare it\n`),
   );
   bulk.on('progress', (progress) => {
     const total = progress.sceneTotal ?? progress.total;
@@ -332,7 +286,9 @@ async function download(
     const tenth = total === undefined ? 0 : Math.floor((10 * progress.sceneBytes) / total);
     if ((lastLine.get(progress.sceneId) ?? -1) < tenth) {
       lastLine.set(progress.sceneId, tenth);
-      io.err(`${progress.sceneId}: ${megabytes(progress.sceneBytes)} of ${megabytes(total)}\n`);
+      io.stderr.write(
+        `${progress.sceneId}: ${megabytes(progress.sceneBytes)} of ${megabytes(total)}\n`,
+      );
     }
   });
   let summary: BulkSummary;
@@ -345,7 +301,7 @@ async function download(
       skipError: values['fail-fast'] !== true,
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(wait === undefined ? {} : { activationWaitMs: wait * 1000 }),
-      ...(io.signal === undefined ? {} : { signal: io.signal }),
+      signal,
     });
   } finally {
     bars?.stop();
@@ -364,7 +320,7 @@ async function download(
   for (const failure of summary.failed)
     rows.push([failure.sceneId, 'FAILED', '-', failure.error.message]);
   if (values.json === true) {
-    io.out(
+    io.stdout.write(
       `${JSON.stringify(
         {
           results: summary.results.map((result) => ({
@@ -380,21 +336,12 @@ async function download(
       )}\n`,
     );
   } else {
-    io.out(table(rows));
-    io.out(
+    io.stdout.write(table(rows));
+    io.stdout.write(
       `${summary.results.length} downloaded, ${summary.failed.length} failed, ${megabytes(summary.bytes)} in ${summary.seconds.toFixed(1)} s\n`,
     );
   }
   return summary.failed.length > 0 ? 1 : 0;
 }
 
-// Run only as a program (also through the bin symlink), not when imported.
-const invoked = process.argv[1] === undefined ? undefined : realpathSync(process.argv[1]);
-if (invoked === fileURLToPath(import.meta.url)) {
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
-  process.exitCode = await runSensorDownload(process.argv.slice(2), {
-    ...defaultIo,
-    signal: controller.signal,
-  });
-}
+await sensorDownload.main(import.meta.url);

@@ -80,4 +80,3 @@ export {
   type SensorRegistration,
 } from './registry.js';
 export { AggregateSearch, AggregateSensorApi, type ProviderFailure } from './aggregate.js';
-export { loadCredentials, runSensorDownload, USAGE, type SensorCliIo } from './cli.js';

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSensorDownload } from '../src/index.js';
+import { textIo } from '@geoworks/cli';
+import { sensorDownload } from '../src/cli.js';
 import { startCopernicusFake, type CopernicusFake } from './fakes/copernicus.js';
 
 let cdse: CopernicusFake;
@@ -26,15 +27,9 @@ async function cli(
   args: string[],
   environment: NodeJS.ProcessEnv = env,
 ): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runSensorDownload(args, {
-    out: (text) => (out += text),
-    err: (text) => (err += text),
-    isTty: false,
-    env: environment,
-  });
-  return { code, out, err };
+  const io = textIo({ env: environment });
+  const code = await sensorDownload.run(args, io);
+  return { code, out: io.stdout.text, err: io.stderr.text };
 }
 
 const SEARCH = [
@@ -165,5 +160,62 @@ describe('sensor-download', () => {
       },
     );
     expect((JSON.parse(run.stdout) as unknown[]).length).toBe(2);
+  });
+
+  it('takes each credential from the environment, else the config file', async () => {
+    const config = join(mkdtempSync(join(tmpdir(), 'sensor-cli-')), 'credentials.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        copernicus_username: cdse.username,
+        copernicus_password: 'wrong',
+        copernicus_catalogue_url: cdse.catalogueUrl,
+        copernicus_identity_url: cdse.identityUrl,
+      }),
+    );
+    // Searching needs no login; downloading does.
+    const get = (outdir: string) => ['get', ...SEARCH, '--max-items', '1', '-o', outdir];
+    const fixed = await cli(
+      [...get(mkdtempSync(join(tmpdir(), 'sensor-cli-'))), '--config', config],
+      {
+        COPERNICUS_PASSWORD: cdse.password,
+      },
+    );
+    expect(fixed.code).toBe(0);
+    expect(fixed.out).toMatch(/\n1 downloaded, 0 failed, /);
+    const refused = await cli(get(mkdtempSync(join(tmpdir(), 'sensor-cli-'))), {
+      SENSOR_DOWNLOAD_CONFIG: config,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/\n0 downloaded, 1 failed, /);
+  });
+
+  it('stops at Ctrl-C with status 130, leaving nothing behind', async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'sensor-cli-'));
+    const io = textIo({ env });
+    const running = sensorDownload.run(['get', ...SEARCH, '-o', outdir], io);
+    expect(io.interrupt()).toBe(true);
+    expect(await running).toBe(130);
+    expect(readdirSync(outdir)).toEqual([]);
+  });
+
+  it('prints its help with the credential variables, and its version', async () => {
+    const help = await cli(['--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage:\n {4}sensor-download search --provider NAME/);
+    expect(help.out).toContain(
+      'Settings, each from its environment variable, else the config file (--config FILE, else SENSOR_DOWNLOAD_CONFIG):\n',
+    );
+    expect(help.out).toMatch(
+      /^ {2}COPERNICUS_PASSWORD +"copernicus_password" in the config file$/m,
+    );
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(await cli(['providers', '--version'], {})).toEqual({
+      code: 0,
+      out: `${pkg.version}\n`,
+      err: '',
+    });
   });
 });

@@ -1,24 +1,33 @@
-export { defineConfig, describeConfig, loadConfig } from './config.js';
-export type { Env } from './config.js';
+// Configuration is @geoworks/config's, shared with the command-line tools; re-exported so an
+// app's start reads all it needs from here.
+export {
+  ConfigError,
+  defineConfig,
+  describeConfig,
+  geoworksDataDir,
+  loadConfig,
+  withServiceDataDir,
+} from '@geoworks/config';
 export type {
   BooleanField,
   BytesField,
   ConfigField,
   ConfigFieldType,
   ConfigFieldValue,
+  ConfigProblem,
   ConfigSchema,
   ConfigValues,
   DurationField,
   EnumField,
+  Env,
   IntegerField,
   ListField,
   NumberField,
   PathField,
   StringField,
   UrlField,
-} from './config-types.js';
-export { ConfigError, RouteDefinitionError } from './errors.js';
-export type { ConfigProblem } from './errors.js';
+} from '@geoworks/config';
+export { RouteDefinitionError } from './errors.js';
 export { createLogger, LOG_LEVEL_CONFIG, LOG_LEVELS, requestLogger } from './logger.js';
 export type { CreateLoggerOptions, LogLevel } from './logger.js';
 export type { Logger } from 'pino';
@@ -80,7 +89,7 @@ export type {
   RouteSpec,
 } from './openapi.js';
 export { createApp } from './app.js';
-export { serveApp, withServiceDataDir } from './serve.js';
+export { serveApp } from './serve.js';
 export type { ServeAppOptions } from './serve.js';
 export type { CreateAppOptions } from './app.js';
 export { recordRouteAnswers } from './answers.js';

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { createApp, type CreateAppOptions } from './app.js';
@@ -91,20 +90,4 @@ function definedOnly<T extends object>(object: T): { [K in keyof T]?: Exclude<T[
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as {
     [K in keyof T]?: Exclude<T[K], undefined>;
   };
-}
-
-/**
- * `env` with `variable` (a service's data directory) defaulted to `<GEOWORKS_DATA_DIR>/<folder>`:
- * under `npm start` every service shares one data directory, each in its own folder.
- */
-export function withServiceDataDir(
-  env: NodeJS.ProcessEnv,
-  variable: string,
-  folder: string,
-): NodeJS.ProcessEnv {
-  const copy = { ...env };
-  if (copy[variable] === undefined && copy.GEOWORKS_DATA_DIR !== undefined) {
-    copy[variable] = join(copy.GEOWORKS_DATA_DIR, folder);
-  }
-  return copy;
 }

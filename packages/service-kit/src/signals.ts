@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '@geoworks/config';
 import type { ServerHandle } from './listen.js';
 
 export interface ShutdownSignalOptions {

@@ -1,4 +1,4 @@
-import type { ConfigValues } from './config-types.js';
+import type { ConfigValues } from '@geoworks/config';
 
 /**
  * The SMTP settings every emailing service reads, to spread into its `defineConfig`

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '@geoworks/errors';
 import { Router } from 'express';
 import { describe, expect, it } from 'vitest';
-import { serveApp, withServiceDataDir } from '../src/index.js';
+import { serveApp } from '../src/index.js';
 import { captureLogs } from './helpers/server.js';
 
 function routes(): Router {
@@ -57,23 +57,5 @@ describe('serveApp', () => {
     } finally {
       await first.stop();
     }
-  });
-});
-
-describe('withServiceDataDir', () => {
-  it('puts a service under GEOWORKS_DATA_DIR unless its own variable is set', () => {
-    expect(
-      withServiceDataDir({ GEOWORKS_DATA_DIR: '/data' }, 'FLUX_DATA_DIR', 'flux').FLUX_DATA_DIR,
-    ).toBe('/data/flux');
-    expect(
-      withServiceDataDir(
-        { GEOWORKS_DATA_DIR: '/data', FLUX_DATA_DIR: '/own' },
-        'FLUX_DATA_DIR',
-        'flux',
-      ).FLUX_DATA_DIR,
-    ).toBe('/own');
-    const env = {};
-    expect(withServiceDataDir(env, 'FLUX_DATA_DIR', 'flux').FLUX_DATA_DIR).toBeUndefined();
-    expect(env).toEqual({});
   });
 });

@@ -14,6 +14,16 @@ interface FieldBase {
    * field is then `undefined` (for features that are off when not configured).
    */
   optional?: boolean;
+  /**
+   * For a command-line tool: the option that sets the field (`url` for `--url`), which wins
+   * over the environment. Services leave it out.
+   */
+  flag?: string;
+  /**
+   * For a command-line tool: the keys that may hold the field in its config file, the first
+   * present winning. Default: the field's name in the schema.
+   */
+  fileKeys?: readonly string[];
 }
 
 export interface StringField extends FieldBase {
@@ -56,7 +66,10 @@ export interface UrlField extends FieldBase {
   protocols?: readonly string[];
 }
 
-/** A file system path, resolved against the working directory (so the value is absolute). */
+/**
+ * A file system path, resolved against the working directory (so the value is absolute). A
+ * default starting with `$GEOWORKS_DATA_DIR/` is under the geoworks data directory.
+ */
 export interface PathField extends FieldBase {
   type: 'path';
   default?: string;

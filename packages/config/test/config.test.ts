@@ -5,10 +5,12 @@ import {
   ConfigError,
   defineConfig,
   describeConfig,
-  LOG_LEVELS,
   loadConfig,
   type ConfigSchema,
 } from '../src/index.js';
+
+// Pino's level names, as the services' LOG_LEVEL_CONFIG declares them.
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const schema = defineConfig({
   name: { env: 'SERVICE_NAME', type: 'string', default: 'geo', description: 'Name in logs' },

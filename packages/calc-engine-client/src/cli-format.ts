@@ -1,4 +1,4 @@
-import type { Calculation, LogRow, Output } from '../types.js';
+import type { Calculation, LogRow, Output } from './types.js';
 
 /** `[2024-08-01T12:00:00.12] INFO MainProcess: message` */
 export function formatLogRow(row: LogRow): string {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { BytesField, ConfigField, DurationField } from './config-types.js';
+import type { BytesField, ConfigField, DurationField } from './types.js';
 
 /** A parsed value, or `undefined` when the text does not fit the field. */
 export type Parsed = { value: unknown } | undefined;

@@ -1,16 +1,34 @@
-import type { ConfigField, ConfigSchema, ConfigValues } from './config-types.js';
+import { DATA_DIR_TOKEN, expandDataDir } from './data-dir.js';
+import { ConfigError, type ConfigProblem } from './errors.js';
+import type { ConfigField, ConfigSchema, ConfigValues } from './types.js';
 import {
   boundOf,
   checkNative,
   expectation,
   hasUnreadableBounds,
   parseText,
-  rangeText,
   type Parsed,
-} from './config-values.js';
-import { ConfigError, type ConfigProblem } from './errors.js';
+} from './values.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A config file's contents: a JSON object read by a command-line tool. */
+export interface ConfigFile {
+  /** Where it was read, for messages. */
+  path: string;
+  values: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Where a command-line tool's settings come from, the first that has a value winning: its
+ * options (by each field's `flag`), the environment, its config file (by each field's
+ * `fileKeys`), then the schema's default.
+ */
+export interface ConfigSources {
+  flags?: Readonly<Record<string, unknown>>;
+  env?: Env;
+  file?: ConfigFile;
+}
 
 /**
  * Declares a configuration schema. It returns the schema unchanged; its only job is to keep the
@@ -29,6 +47,18 @@ export function loadConfig<const S extends ConfigSchema>(
   schema: S,
   env: Env = process.env,
 ): ConfigValues<S> {
+  return resolveConfig(schema, { env });
+}
+
+/**
+ * `loadConfig` for a command-line tool: each field from its option, else the environment,
+ * else the config file, else its default. Blank values count as unset wherever they come from.
+ */
+export function resolveConfig<const S extends ConfigSchema>(
+  schema: S,
+  sources: ConfigSources,
+): ConfigValues<S> {
+  const env = sources.env ?? process.env;
   const production = env.NODE_ENV === 'production';
   const problems: ConfigProblem[] = [];
   const values: Record<string, unknown> = {};
@@ -40,18 +70,24 @@ export function loadConfig<const S extends ConfigSchema>(
       report(`${field.env}: bad schema entry "${key}": ${schemaProblem}`);
       continue;
     }
-    const raw = env[field.env];
-    if (raw !== undefined && raw.trim() !== '') {
-      const parsed = parseText(field, raw);
+    const given = givenValue(key, field, sources, env);
+    if (given !== undefined) {
+      const parsed =
+        typeof given.value === 'string'
+          ? parseText(field, given.value)
+          : checkNative(field, given.value);
       if (parsed === undefined) {
-        report(`${field.env}=${shown(field, raw)}: expected ${expectation(field)}`);
+        report(`${given.where}=${shown(field, given.value)}: expected ${expectation(field)}`);
       } else {
         values[key] = parsed.value;
       }
     } else if (field.default !== undefined) {
       const parsed: Parsed =
         typeof field.default === 'string'
-          ? parseText(field, field.default)
+          ? parseText(
+              field,
+              field.type === 'path' ? expandDataDir(field.default, env) : field.default,
+            )
           : checkNative(field, field.default);
       if (parsed === undefined) {
         report(
@@ -67,11 +103,42 @@ export function loadConfig<const S extends ConfigSchema>(
     } else if (field.optional === true) {
       values[key] = undefined;
     } else {
-      report(`${field.env} is not set: expected ${expectation(field)} (${field.description})`);
+      const names =
+        field.flag !== undefined && sources.flags !== undefined
+          ? `--${field.flag} or ${field.env}`
+          : field.env;
+      report(`${names} is not set: expected ${expectation(field)} (${field.description})`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as ConfigValues<S>;
+}
+
+/** The field's value from the first source that has one, and how to name that place. */
+function givenValue(
+  key: string,
+  field: ConfigField,
+  sources: ConfigSources,
+  env: Env,
+): { value: unknown; where: string } | undefined {
+  if (field.flag !== undefined) {
+    const value = sources.flags?.[field.flag];
+    if (isSet(value)) return { value, where: `--${field.flag}` };
+  }
+  const variable = env[field.env];
+  if (isSet(variable)) return { value: variable, where: field.env };
+  const file = sources.file;
+  if (file === undefined) return undefined;
+  for (const name of field.fileKeys ?? [key]) {
+    const value = file.values[name];
+    if (isSet(value)) return { value, where: `${file.path}: ${name}` };
+  }
+  return undefined;
+}
+
+function isSet(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  return typeof value !== 'string' || value.trim() !== '';
 }
 
 /** Mistakes in the schema itself, reported with the environment's so none hides another. */
@@ -79,12 +146,24 @@ function checkField(field: ConfigField, seen: Set<string>): string | undefined {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field.env)) return 'env must be a variable name';
   if (seen.has(field.env)) return `${field.env} is read by two fields`;
   seen.add(field.env);
+  if (field.flag !== undefined) {
+    if (!/^[A-Za-z][\w-]*$/.test(field.flag)) return 'flag must be an option name, without --';
+    if (seen.has(`--${field.flag}`)) return `--${field.flag} is read by two fields`;
+    seen.add(`--${field.flag}`);
+  }
   if (field.default !== undefined && field.optional === true) {
     return 'a field with a default cannot also be optional';
   }
   if (field.type === 'enum' && field.values.length === 0) return 'an enum needs values';
   if ((field.type === 'bytes' || field.type === 'duration') && hasUnreadableBounds(field)) {
     return `min or max is not a ${field.type === 'bytes' ? 'size' : 'duration'}`;
+  }
+  if (
+    field.type !== 'path' &&
+    typeof field.default === 'string' &&
+    field.default.startsWith(DATA_DIR_TOKEN)
+  ) {
+    return `only a path default may start with ${DATA_DIR_TOKEN}`;
   }
   const min = boundOf(field, 'min');
   const max = boundOf(field, 'max');
@@ -97,50 +176,4 @@ function shown(field: ConfigField, value: unknown): string {
   if (field.secret === true) return '(hidden)';
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text);
-}
-
-/**
- * The schema as a Markdown table (variable, type, default, description) for a service's README,
- * so the documentation is generated from the same declaration the service reads.
- */
-export function describeConfig(schema: ConfigSchema): string {
-  const rows = Object.values(schema).map((field) =>
-    [
-      `\`${field.env}\``,
-      typeText(field),
-      defaultText(field),
-      field.description + (field.secret === true ? ' Secret: never logged.' : ''),
-    ]
-      .map(cell)
-      .join(' | '),
-  );
-  return [
-    '| Variable | Type | Default | Description |',
-    '| --- | --- | --- | --- |',
-    ...rows.map((row) => `| ${row} |`),
-  ].join('\n');
-}
-
-function typeText(field: ConfigField): string {
-  switch (field.type) {
-    case 'enum':
-      return `one of ${field.values.map((value) => `\`${value}\``).join(', ')}`;
-    case 'url':
-      return field.protocols === undefined ? 'URL' : `URL (${field.protocols.join(', ')})`;
-    case 'list':
-      return 'comma-separated list';
-    default:
-      return field.type + rangeText(field);
-  }
-}
-
-function defaultText(field: ConfigField): string {
-  if (field.default === undefined) return field.optional === true ? '(unset)' : '**required**';
-  if (field.secret === true) return '(hidden)';
-  const text = Array.isArray(field.default) ? field.default.join(',') : String(field.default);
-  return text === '' ? '`""`' : `\`${text}\``;
-}
-
-function cell(text: string): string {
-  return text.replaceAll('|', '\\|').replace(/\r?\n/g, ' ');
 }
